@@ -1,0 +1,89 @@
+/* The socket calls: Linux's names, arguments, constants, optlen rules and
+ * errno, prefixed dtcp_ and taking the stack first. Descriptors are the
+ * stack's own (not kernel file descriptors); they start at 3. */
+#ifndef DTCP_SOCKET_H
+#define DTCP_SOCKET_H
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct dtcp_stack;
+
+/* Linux values, for C libraries whose headers lack them. */
+#ifndef SOL_IP
+#define SOL_IP 0
+#endif
+#ifndef SOL_IPV6
+#define SOL_IPV6 41
+#endif
+#ifndef IP_FREEBIND
+#define IP_FREEBIND 15
+#endif
+#ifndef IP_TRANSPARENT
+#define IP_TRANSPARENT 19
+#endif
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
+#ifndef SO_REUSEPORT
+#define SO_REUSEPORT 15
+#endif
+
+/**
+ * socket(2). Supported: AF_INET / AF_INET6, SOCK_STREAM (with SOCK_NONBLOCK,
+ * SOCK_CLOEXEC), protocol 0 or IPPROTO_TCP.
+ * @return a descriptor, or -1 with errno EAFNOSUPPORT, ESOCKTNOSUPPORT,
+ *         EPROTONOSUPPORT, EINVAL (unknown flags), EMFILE or ENOBUFS.
+ */
+int dtcp_socket(struct dtcp_stack *st, int domain, int type, int protocol);
+
+/**
+ * bind(2), with the kernel's conflict rules and bind(0) search.
+ * @return 0, or -1 with errno EBADF, EINVAL, EAFNOSUPPORT, EADDRNOTAVAIL,
+ *         EACCES, EADDRINUSE, EFAULT or ENOBUFS.
+ */
+int dtcp_bind(struct dtcp_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/**
+ * listen(2). A socket without a port (unbound, or bound with
+ * IP_BIND_ADDRESS_NO_PORT) runs the bind(0) search.
+ * @return 0, or -1 with errno EBADF, EINVAL, EADDRINUSE or ENOBUFS.
+ */
+int dtcp_listen(struct dtcp_stack *st, int fd, int backlog);
+
+/** getsockname(2). -1 with EBADF, EFAULT or EINVAL (negative *addrlen). */
+int dtcp_getsockname(struct dtcp_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen);
+
+/**
+ * setsockopt(2). SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT. SOL_IP (also on
+ * AF_INET6 sockets): IP_BIND_ADDRESS_NO_PORT, IP_LOCAL_PORT_RANGE,
+ * IP_FREEBIND, IP_TRANSPARENT. SOL_IPV6: IPV6_V6ONLY, IPV6_MTU.
+ * @return 0, or -1 with errno EBADF, EINVAL, EFAULT, EPERM or ENOPROTOOPT
+ *         (an option dtcp does not implement: never a silent success).
+ */
+int dtcp_setsockopt(struct dtcp_stack *st, int fd, int level, int optname,
+                    const void *optval, socklen_t optlen);
+
+/**
+ * getsockopt(2): the options above plus SO_TYPE, SO_DOMAIN, SO_PROTOCOL,
+ * SO_ERROR, SO_ACCEPTCONN.
+ * @return 0, or -1 with errno EBADF, EINVAL, EFAULT or ENOPROTOOPT.
+ */
+int dtcp_getsockopt(struct dtcp_stack *st, int fd, int level, int optname,
+                    void *optval, socklen_t *optlen);
+
+/** close(2). Releases the socket's port. -1 with EBADF. */
+int dtcp_close(struct dtcp_stack *st, int fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

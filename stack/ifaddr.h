@@ -1,0 +1,51 @@
+/* Interfaces and their addresses: which addresses are local (bind()), and
+ * which source address a destination gets (connect()). Interface and address
+ * counts are small; nothing here is per connection. Stack thread only. */
+#ifndef DTCP_IFADDR_H
+#define DTCP_IFADDR_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define IFADDR_NAME_MAX 16
+
+struct ifaddr_entry {
+	struct in6_addr addr;  /* IPv4 as ::ffff:a.b.c.d */
+	uint8_t prefix;        /* in the address's own family (0..32 or 0..128) */
+	bool v4;
+};
+
+struct netif {
+	char name[IFADDR_NAME_MAX];
+	int ifindex;
+	bool loopback;
+	uint32_t naddr, cap;
+	struct ifaddr_entry *addrs;
+};
+
+struct ifaddr_table {
+	uint32_t nif;
+	struct netif ifs[8];
+};
+
+enum v4_addr_class { V4_LOCAL, V4_BROADCAST, V4_MULTICAST, V4_ANY, V4_OTHER };
+
+int ifaddr_init(struct ifaddr_table *t);
+void ifaddr_fini(struct ifaddr_table *t);
+struct netif *ifaddr_find_if(struct ifaddr_table *t, const char *name);
+int ifaddr_add(struct ifaddr_table *t, const char *ifname, const char *cidr);
+int ifaddr_del(struct ifaddr_table *t, const char *ifname, const char *cidr);
+
+/* What bind() may accept: mirrors inet_addr_type_table() for local routes. */
+enum v4_addr_class ifaddr_v4_class(const struct ifaddr_table *t, uint32_t addr_be);
+/* An IPv6 address configured on some interface (ipv6_chk_addr()). */
+bool ifaddr_v6_is_local(const struct ifaddr_table *t, const struct in6_addr *a);
+/* Preferred source for a destination (a small connected-routes lookup):
+ * 0 and *src filled, or -ENETUNREACH. Addresses as in6 (IPv4 mapped). */
+int ifaddr_select_source(const struct ifaddr_table *t, const struct in6_addr *dst,
+                         struct in6_addr *src);
+/* The destination is on a loopback interface or a loopback address. */
+bool ifaddr_is_loopback(const struct in6_addr *a);
+
+#endif

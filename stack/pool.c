@@ -1,0 +1,90 @@
+/* Typed object pools (see pool.h). Slabs grow geometrically up to 64 Ki
+ * objects so small stacks stay small and large ones take few mallocs. */
+#include "pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct pool_slab {
+	struct pool_slab *next;
+	uint32_t count;
+	uint32_t pad;
+	/* objects follow, 16-byte aligned */
+};
+
+#define SLAB_HDR ((sizeof(struct pool_slab) + 15) & ~(size_t)15)
+
+void pool_init(struct pool *p, const char *name, uint32_t obj_size, uint64_t limit)
+{
+	memset(p, 0, sizeof(*p));
+	p->name = name;
+	if (obj_size < sizeof(void *))
+		obj_size = sizeof(void *);
+	p->obj_size = (obj_size + 7) & ~UINT32_C(7);
+	p->per_slab = 64;
+	p->limit = limit;
+}
+
+void pool_fini(struct pool *p)
+{
+	struct pool_slab *s = p->slabs, *next;
+
+	for (; s; s = next) {
+		next = s->next;
+		free(s);
+	}
+	p->slabs = NULL;
+	p->free_list = NULL;
+}
+
+static int pool_grow(struct pool *p)
+{
+	uint64_t room = p->limit - p->in_use;
+	uint32_t n = p->per_slab;
+	struct pool_slab *s;
+	char *obj;
+
+	if (n > room)
+		n = (uint32_t)room;
+	s = malloc(SLAB_HDR + (size_t)n * p->obj_size);
+	if (!s)
+		return -1;
+	s->count = n;
+	s->next = p->slabs;
+	p->slabs = s;
+	obj = (char *)s + SLAB_HDR;
+	for (uint32_t i = 0; i < n; i++, obj += p->obj_size) {
+		*(void **)obj = p->free_list;
+		p->free_list = obj;
+	}
+	if (p->per_slab < 65536)
+		p->per_slab *= 2;
+	return 0;
+}
+
+void *pool_get(struct pool *p)
+{
+	void *obj;
+
+	if (p->in_use >= p->limit || (!p->free_list && pool_grow(p) < 0)) {
+		p->failures++;
+		return NULL;
+	}
+	obj = p->free_list;
+	p->free_list = *(void **)obj;
+	memset(obj, 0, p->obj_size);
+	p->in_use++;
+	if (p->in_use > p->high_water)
+		p->high_water = p->in_use;
+	return obj;
+}
+
+void pool_put(struct pool *p, void *obj)
+{
+	DTCP_ASSERT(p->in_use > 0);
+	*(void **)obj = p->free_list;
+	p->free_list = obj;
+	p->in_use--;
+}

@@ -1,0 +1,202 @@
+/* Stack lifecycle and the public configuration calls (see dtcp/stack.h). */
+#include "stack.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inet/inet_ops.h"
+
+#define DEFAULT_MAX_SOCKETS (4u * 1024 * 1024)
+
+static int api_ret(int ret)
+{
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return ret;
+}
+
+uint32_t stack_random_u32(struct dtcp_stack *st)
+{
+	uint32_t v;
+
+	if (st->rnd_pos + sizeof(v) > sizeof(st->rnd_buf)) {
+		st->env.random_bytes(st->env.arg, st->rnd_buf, sizeof(st->rnd_buf));
+		st->rnd_pos = 0;
+	}
+	memcpy(&v, st->rnd_buf + st->rnd_pos, sizeof(v));
+	st->rnd_pos += sizeof(v);
+	return v;
+}
+
+void stack_set_secret(struct dtcp_stack *st, const uint8_t key[16])
+{
+	memcpy(st->secret, key, sizeof(st->secret));
+}
+
+static void stack_destroy(struct dtcp_stack *st)
+{
+	socket_table_fini(&st->socks);
+	ehash_fini(&st->eh);
+	lhash_fini(&st->lh);
+	dest_table_fini(&st->dt);
+	bind_table_fini(&st->bt);
+	pool_fini(&st->sock_pool);
+	ifaddr_fini(&st->ifs);
+	free(st->perturb);
+	free(st);
+}
+
+struct dtcp_stack *stack_create(const struct dtcp_stack_config *cfg_in, const struct stack_env *env)
+{
+	struct dtcp_stack_config cfg = cfg_in ? *cfg_in : (struct dtcp_stack_config){ 0 };
+	struct dtcp_stack *st;
+	uint64_t seeds[4];
+	int err;
+
+	if (sodium_init() < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!cfg.max_sockets)
+		cfg.max_sockets = DEFAULT_MAX_SOCKETS;
+	if (cfg.max_sockets > (1u << 30)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!cfg.ehash_buckets)
+		cfg.ehash_buckets = cfg.max_sockets;
+	if (!cfg.bhash2_buckets)
+		cfg.bhash2_buckets = 65536;
+	if (!cfg.lhash_buckets)
+		cfg.lhash_buckets = 4096;
+
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	st->cfg = cfg;
+	st->env = *env;
+	st->rnd_pos = sizeof(st->rnd_buf);
+	st->uid = (uint32_t)geteuid();
+	st->caps = DTCP_CAP_ALL;
+	sysctl_defaults(&st->sysctl);
+	env->random_bytes(env->arg, st->secret, sizeof(st->secret));
+	env->random_bytes(env->arg, seeds, sizeof(seeds));
+	pool_init(&st->sock_pool, "socket", sizeof(struct inet_sock), cfg.max_sockets);
+
+	err = ifaddr_init(&st->ifs);
+	if (!err)
+		err = bind_table_init(&st->bt, cfg.bhash2_buckets, cfg.max_sockets, seeds[0]);
+	if (!err)
+		err = dest_table_init(&st->dt, cfg.bhash2_buckets, cfg.max_sockets, seeds[1]);
+	if (!err)
+		err = ehash_init(&st->eh, cfg.ehash_buckets, seeds[2]);
+	if (!err)
+		err = lhash_init(&st->lh, cfg.lhash_buckets, seeds[3]);
+	if (!err)
+		err = socket_table_init(&st->socks, cfg.max_sockets);
+	if (err) {
+		stack_destroy(st);
+		errno = -err;
+		return NULL;
+	}
+	return st;
+}
+
+struct dtcp_stack *dtcp_stack_new_config(const struct dtcp_stack_config *cfg)
+{
+	return stack_create(cfg, &stack_env_system);
+}
+
+struct dtcp_stack *dtcp_stack_new(void)
+{
+	return stack_create(NULL, &stack_env_system);
+}
+
+void dtcp_stack_free(struct dtcp_stack *st)
+{
+	if (!st)
+		return;
+	/* Teardown may walk everything: sockets with a descriptor, then the
+	 * descriptor-less ones (TIME_WAIT) still in the established table. */
+	for (uint32_t i = 0; i < st->socks.max && st->socks.count; i++) {
+		struct inet_sock *sk = st->socks.fds[i];
+
+		if (sk) {
+			inet_release(st, sk);
+			sock_destroy(st, sk);
+		}
+	}
+	for (uint32_t b = 0; b <= st->eh.mask && st->eh.count; b++) {
+		while (st->eh.buckets[b].first) {
+			struct inet_sock *sk = DTCP_CONTAINER_OF(st->eh.buckets[b].first, struct inet_sock, hash_node);
+
+			inet_release(st, sk);
+			sock_destroy(st, sk);
+		}
+	}
+	stack_destroy(st);
+}
+
+int dtcp_sysctl_set(struct dtcp_stack *st, const char *name, const char *value)
+{
+	if (!st || !name)
+		return api_ret(-EINVAL);
+	return api_ret(sysctl_write(&st->sysctl, name, value));
+}
+
+int dtcp_sysctl_get(struct dtcp_stack *st, const char *name, char *buf, size_t len)
+{
+	if (!st || !name || !buf || !len)
+		return api_ret(-EINVAL);
+	return api_ret(sysctl_read(&st->sysctl, name, buf, len));
+}
+
+int dtcp_addr_add(struct dtcp_stack *st, const char *ifname, const char *cidr)
+{
+	if (!st)
+		return api_ret(-EINVAL);
+	return api_ret(ifaddr_add(&st->ifs, ifname, cidr));
+}
+
+int dtcp_addr_del(struct dtcp_stack *st, const char *ifname, const char *cidr)
+{
+	if (!st)
+		return api_ret(-EINVAL);
+	return api_ret(ifaddr_del(&st->ifs, ifname, cidr));
+}
+
+void dtcp_cred_set(struct dtcp_stack *st, uid_t uid, uint32_t caps)
+{
+	if (!st)
+		return;
+	st->uid = (uint32_t)uid;
+	st->caps = caps & DTCP_CAP_ALL;
+}
+
+int dtcp_stack_pools(struct dtcp_stack *st, struct dtcp_pool_stats *out, int n)
+{
+	const struct pool *pools[] = {
+		&st->sock_pool, &st->bt.tb_pool, &st->bt.tb2_pool,
+		&st->dt.entry_pool, &st->dt.dense_pool, &st->dt.chunk_pool,
+	};
+	int count = (int)(sizeof(pools) / sizeof(pools[0]));
+
+	for (int i = 0; i < count && i < n; i++) {
+		out[i] = (struct dtcp_pool_stats){
+			.name = pools[i]->name,
+			.in_use = pools[i]->in_use,
+			.high_water = pools[i]->high_water,
+			.failures = pools[i]->failures,
+			.limit = pools[i]->limit,
+			.obj_size = pools[i]->obj_size,
+		};
+	}
+	return count;
+}

@@ -1,0 +1,67 @@
+/* The stack instance: configuration, environment, interfaces, PCB tables and
+ * descriptor table. One thread at a time; no globals anywhere. */
+#ifndef DTCP_STACK_PRIV_H
+#define DTCP_STACK_PRIV_H
+
+#include <dtcp/stack.h>
+
+#include "config.h"
+#include "env.h"
+#include "ifaddr.h"
+#include "inet/bind_table.h"
+#include "inet/dest_table.h"
+#include "inet/ehash.h"
+#include "inet/lhash.h"
+#include "pool.h"
+#include "sock/sock.h"
+#include "sock/socket_table.h"
+
+struct inet_counters {
+	uint64_t connect_search_fail;   /* EADDRNOTAVAIL from the connect() search */
+	uint64_t bind_search_fail;      /* EADDRINUSE from the bind(0) search */
+	uint64_t tw_recycled;           /* TIME_WAIT entries taken over by connect() */
+};
+
+struct dtcp_stack {
+	struct dtcp_stack_config cfg;
+	struct stack_sysctl sysctl;
+	struct stack_env env;
+	struct ifaddr_table ifs;
+	struct bind_table bt;
+	struct dest_table dt;
+	struct ehash eh;
+	struct lhash lh;
+	struct socket_table socks;
+	struct pool sock_pool;
+	uint8_t secret[16];        /* SipHash key: port offsets (and later ISNs) */
+	uint32_t *perturb;         /* 65,536-entry table_perturb, filled on first use */
+	uint32_t uid;              /* dtcp_cred_set() */
+	uint32_t caps;
+	uint8_t rnd_buf[256];      /* buffered random bytes */
+	uint32_t rnd_pos;
+	struct inet_counters cnt;
+};
+
+/* Create with an explicit environment (tests: fixed clock and randomness). */
+struct dtcp_stack *stack_create(const struct dtcp_stack_config *cfg, const struct stack_env *env);
+/* Replace the SipHash key (tests). */
+void stack_set_secret(struct dtcp_stack *st, const uint8_t key[16]);
+
+uint32_t stack_random_u32(struct dtcp_stack *st);
+/* Uniform in [0, n): mirrors get_random_u32_below() (n > 0). */
+static inline uint32_t stack_random_below(struct dtcp_stack *st, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)stack_random_u32(st) * n) >> 32);
+}
+
+static inline uint64_t stack_now_ns(struct dtcp_stack *st)
+{
+	return st->env.now_ns(st->env.arg);
+}
+
+static inline uint32_t stack_now_ms(struct dtcp_stack *st)
+{
+	return (uint32_t)(stack_now_ns(st) / 1000000u);
+}
+
+#endif

@@ -1,0 +1,45 @@
+/* Test harness: a stack on a virtual clock with a deterministic random
+ * source, address helpers, and a teardown that asserts every pool is back to
+ * zero. */
+#ifndef DTCP_TEST_HARNESS_H
+#define DTCP_TEST_HARNESS_H
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <dtcp/dtcp.h>
+#include <errno.h>
+
+#include "addr.h"
+#include "inet/inet_ops.h"
+#include "inet/port_select.h"
+#include "stack.h"
+
+extern struct dtcp_stack *st;       /* the stack of the running test */
+extern uint64_t th_now_ns;          /* its clock */
+extern int th_zero_random;          /* 1: the random source yields zero bytes */
+
+void th_setup(void);
+void th_teardown(void);             /* closes everything, asserts pools are empty */
+
+/* Socket with options: "r" SO_REUSEADDR, "p" SO_REUSEPORT, "n" IP_BIND_ADDRESS_NO_PORT,
+ * "6" IPV6_V6ONLY. */
+int th_socket(int family, const char *opts);
+struct inet_sock *th_sk(int fd);
+
+/* bind/connect/listen by text address; return 0 or the errno. */
+int th_bind(int fd, const char *addr, int port);
+int th_connect(int fd, const char *addr, int port);
+int th_listen(int fd);
+int th_port(int fd);                /* getsockname()'s port */
+const char *th_addr(int fd);        /* getsockname()'s address, as text */
+void th_sysctl(const char *name, const char *value);
+/* A listener on addr:port (so a dtcp_connect peer exists once the engine lands). */
+int th_listener(const char *addr, int port);
+/* Let ms pass on the virtual clock. */
+void th_sleep_ms(uint64_t ms);
+/* Socket fd enters TIME_WAIT and loses its descriptor (as after close()). */
+void th_timewait(int fd, bool peer_ts);
+/* Make a no-port socket bound to src and connect it; returns fd, *port, *err. */
+int th_noport_connect(const char *src, const char *dst, int dport, int *port, int *err);
+
+#endif

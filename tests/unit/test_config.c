@@ -1,0 +1,136 @@
+/* Sysctl parsing and validation, as /proc/sys validates (spec 2.1, 2.3). */
+#include "harness.h"
+
+#include <string.h>
+
+TestSuite(config, .init = th_setup, .fini = th_teardown);
+
+static int set(const char *name, const char *value)
+{
+	return dtcp_sysctl_set(st, name, value) ? errno : 0;
+}
+
+static const char *get(const char *name)
+{
+	static char buf[256];
+
+	cr_assert_geq(dtcp_sysctl_get(st, name, buf, sizeof(buf)), 0, "%s", name);
+	return buf;
+}
+
+Test(config, defaults)
+{
+	cr_assert_str_eq(get("net.ipv4.ip_local_port_range"), "32768\t60999");
+	cr_assert_str_eq(get("net.ipv4.ip_unprivileged_port_start"), "1024");
+	cr_assert_str_eq(get("net.ipv4.tcp_tw_reuse"), "2");
+	cr_assert_str_eq(get("net.ipv4.ip_autobind_reuse"), "0");
+	cr_assert_str_eq(get("net.ipv4.ip_local_reserved_ports"), "");
+	cr_assert_str_eq(get("net.core.somaxconn"), "4096");
+	cr_assert_str_eq(get("net/ipv4/tcp_tw_reuse_delay"), "1000");
+}
+
+Test(config, range_validation)
+{
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", "40001 40000"), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", "1000 2000"), EINVAL, "below unprivileged start");
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", "1024 1024"), 0);
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", "0 100"), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", "40000 65536"), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", "40000x 50000"), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", ""), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", " 40000\t50000\n"), 0);
+	cr_assert_str_eq(get("net.ipv4.ip_local_port_range"), "40000\t50000");
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", "45000"), 0, "one value sets lo");
+	cr_assert_str_eq(get("net.ipv4.ip_local_port_range"), "45000\t50000");
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", "50001"), EINVAL);
+	cr_assert_str_eq(get("net.ipv4.ip_local_port_range"), "45000\t50000", "a refused write changes nothing");
+}
+
+Test(config, unprivileged_start)
+{
+	cr_assert_eq(set("net.ipv4.ip_unprivileged_port_start", "40000"), EINVAL, "above range lo");
+	cr_assert_eq(set("net.ipv4.ip_unprivileged_port_start", "-1"), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_unprivileged_port_start", "0"), 0);
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", "100 200"), 0);
+	cr_assert_eq(set("net.ipv4.ip_unprivileged_port_start", "150"), EINVAL);
+}
+
+Test(config, u8_ranges)
+{
+	cr_assert_eq(set("net.ipv4.tcp_tw_reuse", "3"), EINVAL);
+	cr_assert_eq(set("net.ipv4.tcp_tw_reuse", "-1"), EINVAL);
+	cr_assert_eq(set("net.ipv4.tcp_tw_reuse", "0"), 0);
+	cr_assert_eq(set("net.ipv4.ip_autobind_reuse", "2"), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_nonlocal_bind", "256"), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_nonlocal_bind", "255"), 0);
+	cr_assert_eq(set("net.ipv4.tcp_tw_reuse_delay", "0"), EINVAL);
+	cr_assert_eq(set("net.ipv4.tcp_tw_reuse_delay", "60001"), EINVAL);
+	cr_assert_eq(set("net.ipv4.tcp_tw_reuse_delay", "60000"), 0);
+	cr_assert_eq(set("net.core.somaxconn", "-5"), EINVAL);
+}
+
+Test(config, reserved_ports)
+{
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "40000-40002,40005, 50000"), 0);
+	cr_assert_str_eq(get("net.ipv4.ip_local_reserved_ports"), "40000-40002,40005,50000");
+	cr_assert(sysctl_port_reserved(&st->sysctl, 40001));
+	cr_assert(!sysctl_port_reserved(&st->sysctl, 40003));
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "40002-40000"), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "65536"), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "-4"), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "1,"), EINVAL);
+	cr_assert_str_eq(get("net.ipv4.ip_local_reserved_ports"), "40000-40002,40005,50000");
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "\n"), 0, "an empty write clears");
+	cr_assert_str_eq(get("net.ipv4.ip_local_reserved_ports"), "");
+}
+
+Test(config, unknown_names)
+{
+	char buf[8];
+
+	cr_assert_eq(set("net.ipv4.no_such_thing", "1"), ENOENT);
+	cr_assert_eq(dtcp_sysctl_get(st, "net.ipv4.no_such_thing", buf, sizeof(buf)), -1);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_eq(dtcp_sysctl_set(st, "net.ipv4.tcp_tw_reuse", NULL), -1);
+	cr_assert_eq(errno, EINVAL);
+	/* A short buffer is cut, and the full length is returned. */
+	cr_assert_eq(dtcp_sysctl_get(st, "net.ipv4.ip_local_port_range", buf, 4), 11);
+	cr_assert_str_eq(buf, "327");
+}
+
+Test(config, addresses)
+{
+	cr_assert_eq(dtcp_addr_add(st, "eth9", "198.18.0.1/15"), -1);
+	cr_assert_eq(errno, ENODEV);
+	cr_assert_eq(dtcp_addr_add(st, "lo", "198.18.0.1/33"), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(dtcp_addr_add(st, "lo", "not-an-address"), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(dtcp_addr_add(st, "lo", "198.18.0.1/15"), 0);
+	cr_assert_eq(dtcp_addr_add(st, "lo", "198.18.0.1/15"), -1);
+	cr_assert_eq(errno, EEXIST);
+	cr_assert_eq(dtcp_addr_add(st, "lo", "2001:db8::1/64"), 0);
+	cr_assert_eq(dtcp_addr_del(st, "lo", "2001:db8::2/64"), -1);
+	cr_assert_eq(errno, EADDRNOTAVAIL);
+	cr_assert_eq(dtcp_addr_del(st, "lo", "2001:db8::1/64"), 0);
+}
+
+Test(config, stack_sizes)
+{
+	struct dtcp_stack_config cfg = { .max_sockets = 4 };
+	struct dtcp_stack *s = dtcp_stack_new_config(&cfg);
+	int fds[5];
+
+	cr_assert_not_null(s);
+	for (int i = 0; i < 4; i++)
+		cr_assert_geq(fds[i] = dtcp_socket(s, AF_INET, SOCK_STREAM, 0), 3);
+	cr_assert_eq(dtcp_socket(s, AF_INET, SOCK_STREAM, 0), -1);
+	cr_assert_eq(errno, ENOBUFS);
+	cr_assert_eq(dtcp_close(s, fds[1]), 0);
+	cr_assert_eq(fds[4] = dtcp_socket(s, AF_INET, SOCK_STREAM, 0), fds[1], "lowest free descriptor");
+	dtcp_stack_free(s);
+	cfg.max_sockets = 1u << 31;
+	cr_assert_null(dtcp_stack_new_config(&cfg));
+	cr_assert_eq(errno, EINVAL);
+	dtcp_stack_free(NULL);
+}
