@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(build-essential meson ninja-build pkg-config libcriterion-dev libsodium-dev
-      gnuplot-nox iproute2 python3)
+      gnuplot-nox iproute2 fonts-dejavu-core python3)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -59,9 +59,25 @@ struct dest_entry *dest_lookup(const struct dest_table *dt, const struct in6_add
 	return NULL;
 }
 
-/* Set or clear one port in a dense set; allocates the chunk on first use. */
-static int dense_set(struct dest_table *dt, uint64_t **chunks, uint16_t *cnt, uint16_t port)
+/* Recompute the summary bits of the word holding port. */
+static void dense_summarise(struct dest_dense *d, uint16_t port)
 {
+	uint32_t c = port / (DEST_CHUNK_WORDS * 64), o = (port / 64) % DEST_CHUNK_WORDS;
+	uint64_t live = d->live[c] ? d->live[c][o] : 0, all = live | (d->tw[c] ? d->tw[c][o] : 0);
+	uint64_t bit = UINT64_C(1) << o;
+
+	d->full_live[c][0] = (live & PORTS_EVEN) == PORTS_EVEN ? d->full_live[c][0] | bit : d->full_live[c][0] & ~bit;
+	d->full_live[c][1] = (live & PORTS_ODD) == PORTS_ODD ? d->full_live[c][1] | bit : d->full_live[c][1] & ~bit;
+	d->full_all[c][0] = (all & PORTS_EVEN) == PORTS_EVEN ? d->full_all[c][0] | bit : d->full_all[c][0] & ~bit;
+	d->full_all[c][1] = (all & PORTS_ODD) == PORTS_ODD ? d->full_all[c][1] | bit : d->full_all[c][1] & ~bit;
+}
+
+/* Set or clear one port in the live (tw false) or TIME_WAIT set of a dense
+ * entry; a chunk is allocated on first use and freed when empty. */
+static int dense_set(struct dest_table *dt, struct dest_dense *d, bool tw, uint16_t port)
+{
+	uint64_t **chunks = tw ? d->tw : d->live;
+	uint16_t *cnt = tw ? d->tw_cnt : d->live_cnt;
 	uint32_t c = port / (DEST_CHUNK_WORDS * 64);
 	uint32_t bit = port % (DEST_CHUNK_WORDS * 64);
 
@@ -73,11 +89,18 @@ static int dense_set(struct dest_table *dt, uint64_t **chunks, uint16_t *cnt, ui
 	DTCP_ASSERT(!bitmap_test(chunks[c], bit));
 	bitmap_set(chunks[c], bit);
 	cnt[c]++;
+	if (tw)
+		d->ntw++;
+	else
+		d->nlive++;
+	dense_summarise(d, port);
 	return 0;
 }
 
-static void dense_clear(struct dest_table *dt, uint64_t **chunks, uint16_t *cnt, uint16_t port)
+static void dense_clear(struct dest_table *dt, struct dest_dense *d, bool tw, uint16_t port)
 {
+	uint64_t **chunks = tw ? d->tw : d->live;
+	uint16_t *cnt = tw ? d->tw_cnt : d->live_cnt;
 	uint32_t c = port / (DEST_CHUNK_WORDS * 64);
 	uint32_t bit = port % (DEST_CHUNK_WORDS * 64);
 
@@ -87,6 +110,11 @@ static void dense_clear(struct dest_table *dt, uint64_t **chunks, uint16_t *cnt,
 		pool_put(&dt->chunk_pool, chunks[c]);
 		chunks[c] = NULL;
 	}
+	if (tw)
+		d->ntw--;
+	else
+		d->nlive--;
+	dense_summarise(d, port);
 }
 
 static void dense_free(struct dest_table *dt, struct dest_dense *d)
@@ -108,18 +136,12 @@ static int dest_make_dense(struct dest_table *dt, struct dest_entry *e)
 	if (!d)
 		return -ENOBUFS;
 	for (uint32_t i = 0; i < e->nsparse; i++) {
-		bool tw = e->tw_mask & (1u << i);
-		int err = tw ? dense_set(dt, d->tw, d->tw_cnt, e->u.ports[i])
-		             : dense_set(dt, d->live, d->live_cnt, e->u.ports[i]);
+		int err = dense_set(dt, d, e->tw_mask & (1u << i), e->u.ports[i]);
 
 		if (err) {
 			dense_free(dt, d);
 			return err;
 		}
-		if (tw)
-			d->ntw++;
-		else
-			d->nlive++;
 	}
 	e->u.dense = d;
 	e->nsparse = DEST_DENSE;
@@ -189,10 +211,9 @@ int dest_add(struct dest_table *dt, struct inet_sock *sk)
 		if (err)
 			goto fail;
 	}
-	err = dense_set(dt, e->u.dense->live, e->u.dense->live_cnt, sk->num);
+	err = dense_set(dt, e->u.dense, false, sk->num);
 	if (err)
 		goto fail;
-	e->u.dense->nlive++;
 	sk->dest = e;
 	sk->dest_tw = 0;
 	return 0;
@@ -237,13 +258,7 @@ void dest_del(struct dest_table *dt, struct inet_sock *sk)
 	} else {
 		struct dest_dense *d = e->u.dense;
 
-		if (tw) {
-			dense_clear(dt, d->tw, d->tw_cnt, sk->num);
-			d->ntw--;
-		} else {
-			dense_clear(dt, d->live, d->live_cnt, sk->num);
-			d->nlive--;
-		}
+		dense_clear(dt, d, tw, sk->num);
 		if (d->nlive + d->ntw <= DEST_SPARSE_BACK)
 			dest_make_sparse(dt, e);
 	}
@@ -268,13 +283,11 @@ int dest_to_timewait(struct dest_table *dt, struct inet_sock *sk)
 		return 0;
 	}
 	struct dest_dense *d = e->u.dense;
-	int err = dense_set(dt, d->tw, d->tw_cnt, sk->num);
+	int err = dense_set(dt, d, true, sk->num);
 
 	if (err)
 		return err;
-	dense_clear(dt, d->live, d->live_cnt, sk->num);
-	d->nlive--;
-	d->ntw++;
+	dense_clear(dt, d, false, sk->num);
 	sk->dest_tw = 1;
 	return 0;
 }

@@ -23,9 +23,18 @@
 #define DEST_CHUNKS 16
 #define DEST_CHUNK_WORDS 64   /* 4,096 ports */
 
+#define PORTS_EVEN UINT64_C(0x5555555555555555)
+#define PORTS_ODD UINT64_C(0xaaaaaaaaaaaaaaaa)
+
 struct dest_dense {
 	uint64_t *live[DEST_CHUNKS];
 	uint64_t *tw[DEST_CHUNKS];
+	/* Summaries, one bit per word of a chunk: [0] every even port of the
+	 * word is taken, [1] every odd port is; "live" counts live ports only,
+	 * "all" counts TIME_WAIT ones too. The search skips such words 64 at a
+	 * time. */
+	uint64_t full_live[DEST_CHUNKS][2];
+	uint64_t full_all[DEST_CHUNKS][2];
 	uint16_t live_cnt[DEST_CHUNKS];
 	uint16_t tw_cnt[DEST_CHUNKS];
 	uint32_t nlive, ntw;

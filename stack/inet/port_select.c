@@ -105,10 +105,27 @@ static int scan_segment(struct scan_ctx *c, uint32_t a, uint32_t b, uint32_t ste
 	uint64_t parity = step == 1 ? ~UINT64_C(0) : (a & 1) ? UINT64_C(0xaaaaaaaaaaaaaaaa)
 	                                                     : UINT64_C(0x5555555555555555);
 
+	const struct dest_dense *d = c->dest && c->dest->nsparse == DEST_DENSE ? c->dest->u.dense : NULL;
+
 	if (a >= b)
 		return -1;
 	for (uint32_t w = a >> 6; w <= (b - 1) >> 6; w++) {
 		uint64_t mask = parity, live, tw, avail;
+
+		if (d) {
+			/* Skip the words whose candidate ports this destination
+			 * already holds, up to 64 words at once. */
+			uint32_t ch = w / DEST_CHUNK_WORDS, o = w % DEST_CHUNK_WORDS;
+			const uint64_t *f = c->tw_ok ? d->full_live[ch] : d->full_all[ch];
+			uint64_t full = step == 1 ? f[0] & f[1] : f[a & 1];
+			uint64_t run = ~(full >> o);
+
+			if (!(run & 1)) {
+				/* Words o .. o+k-1 are full: continue at o+k (or the next chunk). */
+				w += run ? (uint32_t)__builtin_ctzll(run) - 1 : DEST_CHUNK_WORDS - o - 1;
+				continue;
+			}
+		}
 
 		if (w == a >> 6)
 			mask &= ~UINT64_C(0) << (a & 63);

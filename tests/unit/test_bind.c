@@ -586,3 +586,24 @@ Test(bind, listen_on_connected_einval)
 	cr_assert_eq(th_connect(c, "127.0.0.2", 5000), 0);
 	cr_assert_eq(th_listen(c), EINVAL);
 }
+
+Test(bind, v6_link_local_scope)
+{
+	int a = th_socket(AF_INET6, NULL), b = th_socket(AF_INET6, NULL), c = th_socket(AF_INET6, NULL);
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+
+	cr_assert_eq(dtcp_addr_add(st, "lo", "fe80::1/64"), 0);
+	inet_pton(AF_INET6, "fe80::1", &sin6.sin6_addr);
+	sin6.sin6_scope_id = 99;
+	cr_assert_eq(dtcp_bind(st, a, (struct sockaddr *)&sin6, sizeof(sin6)), -1);
+	cr_assert_eq(errno, ENODEV, "scope of a missing interface");
+	sin6.sin6_scope_id = 1;
+	cr_assert_eq(dtcp_bind(st, a, (struct sockaddr *)&sin6, 24), -1);
+	cr_assert_eq(errno, EINVAL, "the scope is read only from a 28-byte address");
+	cr_assert_eq(dtcp_bind(st, b, (struct sockaddr *)&sin6, sizeof(sin6)), 0);
+	/* A link-local destination with another scope than the bound device. */
+	sin6.sin6_scope_id = 2;
+	sin6.sin6_port = htons(5000);
+	cr_assert_eq(inet_connect(st, th_sk(b), (struct sockaddr *)&sin6, sizeof(sin6)), -EINVAL);
+	cr_assert_eq(inet_connect(st, th_sk(c), (struct sockaddr *)&sin6, 24), -EINVAL, "no scope, no device");
+}
