@@ -70,8 +70,10 @@ struct dtcp_stack *stack_create(const struct dtcp_stack_config *cfg_in, const st
 	}
 	if (!cfg.ehash_buckets)
 		cfg.ehash_buckets = cfg.max_sockets;
+	/* Chained tables sized to one bucket per socket: O(1) expected at any
+	 * fill up to max_sockets. The arrays are zero pages until touched. */
 	if (!cfg.bhash2_buckets)
-		cfg.bhash2_buckets = 65536;
+		cfg.bhash2_buckets = cfg.max_sockets;
 	if (!cfg.lhash_buckets)
 		cfg.lhash_buckets = 4096;
 
@@ -94,7 +96,7 @@ struct dtcp_stack *stack_create(const struct dtcp_stack_config *cfg_in, const st
 	if (!err)
 		err = bind_table_init(&st->bt, cfg.bhash2_buckets, cfg.max_sockets, seeds[0]);
 	if (!err)
-		err = dest_table_init(&st->dt, cfg.bhash2_buckets, cfg.max_sockets, seeds[1]);
+		err = dest_table_init(&st->dt, cfg.max_sockets, cfg.max_sockets, seeds[1]);
 	if (!err)
 		err = ehash_init(&st->eh, cfg.ehash_buckets, seeds[2]);
 	if (!err)

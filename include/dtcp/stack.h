@@ -21,7 +21,7 @@ struct dtcp_stack_config {
 	uint32_t max_sockets;     /**< socket descriptors and control blocks (default 4,194,304) */
 	uint32_t ehash_buckets;   /**< established-table buckets, rounded up to a power of two
 	                               (default: max_sockets) */
-	uint32_t bhash2_buckets;  /**< (port, address) bucket table size (default 65,536) */
+	uint32_t bhash2_buckets;  /**< (port, address) bucket table size (default: max_sockets) */
 	uint32_t lhash_buckets;   /**< listener table size (default 4,096) */
 };
 
