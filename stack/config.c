@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,30 +29,49 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n';
 }
 
-/* Parses up to max integers as proc_dointvec does: whitespace separated, each
- * ending at whitespace or the end. Returns how many were read, or -EINVAL. */
+/* One number as proc_get_long() reads it: an optional '-', then digits in
+ * base 0 (decimal, 0x hex, 0 octal); no '+', no leading blanks. *neg tells
+ * the sign. 0 or -EINVAL. */
+static int parse_number(const char **sp, unsigned long *val, bool *neg)
+{
+	const char *s = *sp;
+	char *end;
+
+	*neg = *s == '-';
+	if (*neg)
+		s++;
+	if (!(*s >= '0' && *s <= '9'))
+		return -EINVAL;
+	errno = 0;
+	*val = strtoul(s, &end, 0);
+	if (errno == ERANGE)
+		return -EINVAL;
+	*sp = end;
+	return 0;
+}
+
+/* Parses up to max integers as proc_dointvec() does: blanks skipped between
+ * values, each value ending at a blank or the end; text after max values is
+ * ignored. Returns how many were read, or -EINVAL. */
 static int parse_ints(const char *s, long *out, int max)
 {
 	int n = 0;
 
 	while (n < max) {
-		char *end;
-		long v;
+		unsigned long v;
+		bool neg;
 
 		while (is_space(*s))
 			s++;
 		if (!*s)
 			break;
-		if (!(*s == '-' || *s == '+' || (*s >= '0' && *s <= '9')))
+		if (parse_number(&s, &v, &neg))
 			return -EINVAL;
-		errno = 0;
-		v = strtol(s, &end, 10);
-		if (end == s || errno == ERANGE || v > INT_MAX || v < INT_MIN)
+		if (*s && !is_space(*s))
 			return -EINVAL;
-		if (*end && !is_space(*end))
+		if (v > (unsigned long)INT_MAX + neg)
 			return -EINVAL;
-		out[n++] = v;
-		s = end;
+		out[n++] = neg ? -(long)v : (long)v;
 	}
 	return n ? n : -EINVAL;
 }
@@ -116,60 +137,39 @@ static int write_unpriv_start(struct stack_sysctl *sc, const char *v)
 	return 0;
 }
 
-static int parse_port_value(const char **sp, long *out)
-{
-	const char *s = *sp;
-	char *end;
-
-	if (!(*s >= '0' && *s <= '9'))
-		return -EINVAL;
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	if (errno == ERANGE || *out > 65535)
-		return -EINVAL;
-	*sp = end;
-	return 0;
-}
-
-/* Mirrors proc_do_large_bitmap(): "a,b-c,..." replaces the whole set; each
- * value below 65536, a <= c; an empty write clears it. */
+/* Mirrors proc_do_large_bitmap(): items "a" or "a-b" separated by ',' or
+ * '\n', values below 65536, a <= b, no blanks; the write replaces the whole
+ * set (an empty write or a lone newline clears it). */
 static int write_reserved(struct stack_sysctl *sc, const char *v)
 {
 	uint64_t bm[PORT_BITMAP_WORDS];
 	const char *s = v;
 
 	memset(bm, 0, sizeof(bm));
-	while (is_space(*s))
+	if (*s == '\n')
 		s++;
 	while (*s) {
-		long a, b;
+		unsigned long a, b;
+		bool neg;
 
-		if (parse_port_value(&s, &a))
+		if (parse_number(&s, &a, &neg) || neg || a > 65535)
+			return -EINVAL;
+		if (*s && *s != '-' && *s != ',' && *s != '\n')
 			return -EINVAL;
 		b = a;
 		if (*s == '-') {
 			s++;
-			if (parse_port_value(&s, &b))
+			if (parse_number(&s, &b, &neg) || neg || b > 65535 || a > b)
+				return -EINVAL;
+			if (*s && *s != ',' && *s != '\n')
 				return -EINVAL;
 		}
-		if (a > b)
-			return -EINVAL;
-		for (long p = a; p <= b; p++)
-			bitmap_set(bm, (uint32_t)p);
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s == ',') {
-			s++;
-			while (*s == ' ' || *s == '\t')
-				s++;
-			if (!*s || *s == '\n')
-				return -EINVAL;
-			continue;
-		}
-		while (is_space(*s))
-			s++;
 		if (*s)
-			return -EINVAL;
+			s++;
+		if (*s == '\n')
+			s++;
+		for (unsigned long p = a; p <= b; p++)
+			bitmap_set(bm, (uint32_t)p);
 	}
 	memcpy(sc->reserved, bm, sizeof(bm));
 	return 0;

@@ -184,13 +184,24 @@ enum v4_addr_class ifaddr_v4_class(const struct ifaddr_table *t, uint32_t a)
 	return V4_OTHER;
 }
 
-bool ifaddr_v6_is_local(const struct ifaddr_table *t, const struct in6_addr *a)
+bool ifaddr_v6_is_local_on(const struct ifaddr_table *t, const struct in6_addr *a, int ifindex)
 {
-	for (uint32_t i = 0; i < t->nif; i++)
+	/* Only link- and host-scope addresses belong to one device (ipv6_chk_addr, not strict). */
+	if (!addr_is_linklocal6(a) && !IN6_IS_ADDR_LOOPBACK(a))
+		ifindex = 0;
+	for (uint32_t i = 0; i < t->nif; i++) {
+		if (ifindex && t->ifs[i].ifindex != ifindex)
+			continue;
 		for (uint32_t j = 0; j < t->ifs[i].naddr; j++)
 			if (!t->ifs[i].addrs[j].v4 && addr_eq(&t->ifs[i].addrs[j].addr, a))
 				return true;
+	}
 	return false;
+}
+
+bool ifaddr_v6_is_local(const struct ifaddr_table *t, const struct in6_addr *a)
+{
+	return ifaddr_v6_is_local_on(t, a, 0);
 }
 
 bool ifaddr_is_loopback(const struct in6_addr *a)

@@ -41,6 +41,8 @@ int ifaddr_del(struct ifaddr_table *t, const char *ifname, const char *cidr);
 enum v4_addr_class ifaddr_v4_class(const struct ifaddr_table *t, uint32_t addr_be);
 /* An IPv6 address configured on some interface (ipv6_chk_addr()). */
 bool ifaddr_v6_is_local(const struct ifaddr_table *t, const struct in6_addr *a);
+/* ... on interface ifindex only, or on any when ifindex is 0. */
+bool ifaddr_v6_is_local_on(const struct ifaddr_table *t, const struct in6_addr *a, int ifindex);
 /* Preferred source for a destination (a small connected-routes lookup):
  * 0 and *src filled, or -ENETUNREACH. Addresses as in6 (IPv4 mapped). */
 int ifaddr_select_source(const struct ifaddr_table *t, const struct in6_addr *dst,

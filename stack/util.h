@@ -23,8 +23,9 @@
 #define DTCP_CONTAINER_OF(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 
-#define DTCP_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define DTCP_MAX(a, b) ((a) > (b) ? (a) : (b))
+/* Each argument is evaluated once. */
+#define DTCP_MIN(a, b) ({ __typeof__(a) a_ = (a); __typeof__(b) b_ = (b); a_ < b_ ? a_ : b_; })
+#define DTCP_MAX(a, b) ({ __typeof__(a) a_ = (a); __typeof__(b) b_ = (b); a_ > b_ ? a_ : b_; })
 
 /* Hash-chain list with O(1) removal (the kernel's hlist shape). */
 struct hnode {

@@ -90,8 +90,26 @@ static void tb_destroy(struct bind_table *bt, struct inet_bind_bucket *tb)
 	pool_put(&bt->tb_pool, tb);
 }
 
+/* Set an address bucket's flags, keeping the port's count of address
+ * buckets that are not connect-owned. */
+static void tb2_set_flags(struct inet_bind2_bucket *tb2, int8_t fastreuse, int8_t fastreuseport)
+{
+	bool was = !inet_bucket2_connect_owned(tb2);
+
+	tb2->fastreuse = fastreuse;
+	tb2->fastreuseport = fastreuseport;
+	if (was != !inet_bucket2_connect_owned(tb2)) {
+		if (was)
+			tb2->tb->nbound2--;
+		else
+			tb2->tb->nbound2++;
+	}
+}
+
+/* Mirrors inet_bind2_bucket_create(): a new address bucket starts (0, 0),
+ * or (-1, -1) when the connect() search creates it. */
 static struct inet_bind2_bucket *tb2_create(struct bind_table *bt, struct inet_bind_bucket *tb,
-                                            const struct in6_addr *addr)
+                                            const struct in6_addr *addr, bool by_connect)
 {
 	struct inet_bind2_bucket *tb2 = pool_get(&bt->tb2_pool);
 
@@ -100,17 +118,43 @@ static struct inet_bind2_bucket *tb2_create(struct bind_table *bt, struct inet_b
 	tb2->tb = tb;
 	tb2->port = tb->port;
 	tb2->addr = *addr;
+	tb2->fastreuse = -1;
+	tb2->fastreuseport = -1;
+	if (!by_connect)
+		tb2_set_flags(tb2, 0, 0);
 	hlist_add_head(&tb2->node, &bt->bhash2[bhash2_index(bt, tb->port, addr)]);
 	hlist_add_head(&tb2->port_node, &tb->bhash2);
 	return tb2;
 }
 
-static void tb2_destroy(struct bind_table *bt, struct inet_bind2_bucket *tb2)
+/* Mirrors inet_bind2_bucket_destroy() (6.18): free an empty address bucket,
+ * else make it connect-owned once every owner was placed by connect(). */
+static void tb2_release(struct bind_table *bt, struct inet_bind2_bucket *tb2)
 {
-	DTCP_ASSERT(hlist_empty(&tb2->owners));
-	hlist_del(&tb2->node);
-	hlist_del(&tb2->port_node);
-	pool_put(&bt->tb2_pool, tb2);
+	if (hlist_empty(&tb2->owners)) {
+		tb2_set_flags(tb2, -1, -1);
+		hlist_del(&tb2->node);
+		hlist_del(&tb2->port_node);
+		pool_put(&bt->tb2_pool, tb2);
+		return;
+	}
+	if (!inet_bucket2_connect_owned(tb2) && tb2->nbind == 0)
+		tb2_set_flags(tb2, -1, -1);
+}
+
+/* Mirrors inet_bind_bucket_destroy() (6.18): free an empty port bucket,
+ * else make it connect-owned once all its address buckets are. */
+static void tb_release(struct bind_table *bt, struct inet_bind_bucket *tb)
+{
+	if (hlist_empty(&tb->bhash2)) {
+		tb_destroy(bt, tb);
+		return;
+	}
+	if (inet_bucket_bind_owned(tb) && tb->nbound2 == 0) {
+		tb->fastreuse = -1;
+		tb->fastreuseport = -1;
+		tb_sync_owned(bt, tb);
+	}
 }
 
 /* Mirrors inet_bind_hash(): the socket becomes an owner of tb2. */
@@ -121,9 +165,22 @@ static void bind_hash(struct inet_sock *sk, struct inet_bind2_bucket *tb2, bool 
 	tb2->tb->nowners++;
 	sk->connect_bind = by_connect;
 	if (!by_connect)
-		tb2->tb->nbind++;
+		tb2->nbind++;
 	sk->tb2 = tb2;
 	sk->num = tb2->port;
+}
+
+/* Leave the owners of the socket's address bucket (no release step). */
+static void bind_unhash(struct inet_sock *sk)
+{
+	struct inet_bind2_bucket *tb2 = sk->tb2;
+
+	hlist_del(&sk->bind_node);
+	tb2->nowners--;
+	tb2->tb->nowners--;
+	if (!sk->connect_bind)
+		tb2->nbind--;
+	sk->tb2 = NULL;
 }
 
 /* ---- address comparison (inet_rcv_saddr_equal and friends) ---- */
@@ -296,7 +353,8 @@ static bool reuseport_match(const struct inet_bind_bucket *tb, const struct inet
  * linked before this runs, so the kernel's "first owner" branch is never
  * taken: a fresh bucket keeps fastreuse 0, and any bind or listen leaves the
  * port bind-owned (fastreuseport >= 0). */
-static void update_fastreuse(struct bind_table *bt, struct inet_bind_bucket *tb, const struct inet_sock *sk)
+static void update_fastreuse(struct bind_table *bt, struct inet_bind_bucket *tb,
+                             struct inet_bind2_bucket *tb2, const struct inet_sock *sk)
 {
 	bool reuse = sk->reuse && sk->state != INET_LISTEN;
 
@@ -313,6 +371,8 @@ static void update_fastreuse(struct bind_table *bt, struct inet_bind_bucket *tb,
 	} else {
 		tb->fastreuseport = 0;
 	}
+	/* 6.18: the address bucket takes the port's state. */
+	tb2_set_flags(tb2, tb->fastreuse, tb->fastreuseport);
 	tb_sync_owned(bt, tb);
 }
 
@@ -432,7 +492,7 @@ int inet_csk_get_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t snum
 		tb2 = bind_table_find2(bt, port, &sk->rcv_saddr);
 	}
 	if (!tb2) {
-		tb2 = tb2_create(bt, tb, &sk->rcv_saddr);
+		tb2 = tb2_create(bt, tb, &sk->rcv_saddr, false);
 		if (!tb2)
 			goto fail_nobufs;
 		tb2_created = true;
@@ -440,7 +500,7 @@ int inet_csk_get_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t snum
 	if (!found_port && check && csk_bind_conflict(sk, tb, tb2, true, true))
 		goto fail_inuse;
 
-	update_fastreuse(bt, tb, sk);
+	update_fastreuse(bt, tb, tb2, sk);
 	if (!sk->tb2)
 		bind_hash(sk, tb2, false);
 	DTCP_ASSERT(sk->tb2 == tb2);
@@ -452,9 +512,9 @@ fail_nobufs:
 	return -ENOBUFS;
 fail_inuse:
 	if (tb2_created)
-		tb2_destroy(bt, tb2);
+		tb2_release(bt, tb2);
 	if (tb_created)
-		tb_destroy(bt, tb);
+		tb_release(bt, tb);
 	return -EADDRINUSE;
 }
 
@@ -477,7 +537,7 @@ int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t
 		tb2 = bind_table_find2(bt, port, &sk->rcv_saddr);
 	}
 	if (!tb2) {
-		tb2 = tb2_create(bt, tb, &sk->rcv_saddr);
+		tb2 = tb2_create(bt, tb, &sk->rcv_saddr, true);
 		if (!tb2) {
 			if (tb_created)
 				tb_destroy(bt, tb);
@@ -490,36 +550,22 @@ int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t
 
 void inet_put_port(struct dtcp_stack *st, struct inet_sock *sk)
 {
-	struct bind_table *bt = &st->bt;
 	struct inet_bind2_bucket *tb2 = sk->tb2;
 	struct inet_bind_bucket *tb;
 
 	if (!tb2)
 		return;
 	tb = tb2->tb;
-	hlist_del(&sk->bind_node);
-	tb2->nowners--;
-	tb->nowners--;
-	if (!sk->connect_bind)
-		tb->nbind--;
-	sk->tb2 = NULL;
+	bind_unhash(sk);
 	sk->num = 0;
 	sk->connect_bind = 0;
-	if (hlist_empty(&tb2->owners))
-		tb2_destroy(bt, tb2);
-	if (hlist_empty(&tb->bhash2)) {
-		tb_destroy(bt, tb);
-		return;
-	}
-	/* 6.18 (d57f4b874946): once every remaining owner was placed by
-	 * connect(), the port is connect-owned again. */
-	if (tb->nbind == 0 && inet_bucket_bind_owned(tb)) {
-		tb->fastreuse = -1;
-		tb->fastreuseport = -1;
-		tb_sync_owned(bt, tb);
-	}
+	tb2_release(&st->bt, tb2);
+	tb_release(&st->bt, tb);
 }
 
+/* Mirrors inet_bhash2_update_saddr(): the old address bucket is released
+ * (and may turn connect-owned), the new one is found or created (0, 0); the
+ * port bucket's state is not recomputed here, as in the kernel. */
 int inet_bhash2_update_saddr(struct dtcp_stack *st, struct inet_sock *sk, const struct in6_addr *new_addr)
 {
 	struct bind_table *bt = &st->bt;
@@ -534,17 +580,12 @@ int inet_bhash2_update_saddr(struct dtcp_stack *st, struct inet_sock *sk, const 
 		return 0;
 	tb2 = bind_table_find2(bt, old->port, new_addr);
 	if (!tb2) {
-		tb2 = tb2_create(bt, old->tb, new_addr);
+		tb2 = tb2_create(bt, old->tb, new_addr, false);
 		if (!tb2)
 			return -ENOBUFS;
 	}
-	hlist_del(&sk->bind_node);
-	old->nowners--;
-	old->tb->nowners--;
-	if (!by_connect)
-		old->tb->nbind--;
-	if (hlist_empty(&old->owners))
-		tb2_destroy(bt, old);
+	bind_unhash(sk);
+	tb2_release(bt, old);
 	sk->rcv_saddr = *new_addr;
 	bind_hash(sk, tb2, by_connect);
 	return 0;

@@ -24,7 +24,7 @@ struct inet_bind_bucket {
 	struct in6_addr fast_rcv_saddr;
 	uint32_t fastuid;
 	uint32_t nowners;              /* sockets (TIME_WAIT included) holding the port */
-	uint32_t nbind;                /* owners not placed by connect() */
+	uint32_t nbound2;              /* address buckets whose flags are not (-1, -1) */
 	uint16_t port;
 	int8_t fastreuse;              /* -1 with fastreuseport -1: connect-owned */
 	int8_t fastreuseport;
@@ -39,7 +39,10 @@ struct inet_bind2_bucket {
 	struct hhead owners;
 	struct in6_addr addr;
 	uint32_t nowners;
+	uint32_t nbind;                /* owners not placed by connect() */
 	uint16_t port;
+	int8_t fastreuse;              /* 6.18: per address bucket; (-1, -1) = connect-owned */
+	int8_t fastreuseport;
 };
 
 struct bind_table {
@@ -57,6 +60,11 @@ void bind_table_fini(struct bind_table *bt);
 static inline bool inet_bucket_bind_owned(const struct inet_bind_bucket *tb)
 {
 	return tb->fastreuse >= 0 || tb->fastreuseport >= 0;
+}
+
+static inline bool inet_bucket2_connect_owned(const struct inet_bind2_bucket *tb2)
+{
+	return tb2->fastreuse == -1 && tb2->fastreuseport == -1;
 }
 
 static inline struct inet_bind_bucket *bind_table_port(const struct bind_table *bt, uint16_t port)
@@ -79,9 +87,10 @@ int inet_csk_get_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port
  * created connect-owned). 0 or -ENOBUFS; nothing changed on failure. */
 int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port);
 
-/* Mirrors __inet_put_port(): leave the bucket, free empty buckets, and
- * recompute ownership (6.18: a port whose remaining owners were all placed
- * by connect() is connect-owned again). */
+/* Mirrors __inet_put_port() with 6.18's state update (d57f4b874946): leave
+ * the buckets, free empty ones; an address bucket whose remaining owners
+ * were all placed by connect() is connect-owned again, and so is the port
+ * once all its address buckets are. Counters keep both steps O(1). */
 void inet_put_port(struct dtcp_stack *st, struct inet_sock *sk);
 
 /* Move a port-holding socket to the address bucket of new_addr (connect()

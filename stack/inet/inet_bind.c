@@ -6,6 +6,11 @@
 #include "inet/inet_ops.h"
 #include "stack.h"
 
+static bool bound_dev_exists(const struct dtcp_stack *st, int ifindex)
+{
+	return ifindex >= 1 && (uint32_t)ifindex <= st->ifs.nif;
+}
+
 static bool may_bind_port(const struct dtcp_stack *st, uint16_t snum)
 {
 	return !snum || snum >= st->sysctl.unpriv_port_start || (st->caps & DTCP_CAP_NET_BIND_SERVICE);
@@ -94,22 +99,25 @@ static int inet6_bind(struct dtcp_stack *st, struct inet_sock *sk, const struct 
 
 		if (sk->ipv6only)
 			return -EINVAL;
+		if (sk->bound_dev_if && !bound_dev_exists(st, sk->bound_dev_if))
+			return -ENODEV;
 		cls = ifaddr_v4_class(&st->ifs, addr_v4(a));
 		if (cls == V4_OTHER && !(sk->freebind || sk->transparent || st->sysctl.nonlocal_bind))
 			return -EADDRNOTAVAIL;
 	} else if (!addr_is_any6(a)) {
 		if (addr_is_linklocal6(a)) {
-			int scope = addrlen >= sizeof(struct sockaddr_in6) ? (int)sin6->sin6_scope_id : 0;
+			uint32_t scope = addrlen >= sizeof(struct sockaddr_in6) ? sin6->sin6_scope_id : 0;
 
-			if (scope) {
-				if (scope < 1 || (uint32_t)scope > st->ifs.nif)
-					return -ENODEV;
-				sk->bound_dev_if = scope;
-			}
+			/* The scope becomes the bound device before it is looked
+			 * up, and stays even if it does not exist (as Linux). */
+			if (scope)
+				sk->bound_dev_if = (int)scope;
 			if (!sk->bound_dev_if)
 				return -EINVAL;
 		}
-		if (!ifaddr_v6_is_local(&st->ifs, a) &&
+		if (sk->bound_dev_if && !bound_dev_exists(st, sk->bound_dev_if))
+			return -ENODEV;
+		if (!ifaddr_v6_is_local_on(&st->ifs, a, sk->bound_dev_if) &&
 		    !(sk->freebind || sk->transparent || st->sysctl.ip6_nonlocal_bind))
 			return -EADDRNOTAVAIL;
 	}

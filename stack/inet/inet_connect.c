@@ -31,6 +31,15 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk)
 				return -EADDRNOTAVAIL;
 			tw = o;
 		}
+		/* A socket that moved into a connect-owned address bucket (bind
+		 * to a wildcard, then connect) sits on a port the search may
+		 * use: its 4-tuple must be visible there. */
+		if (inet_bucket2_connect_owned(sk->tb2)) {
+			int err = dest_add(&st->dt, sk);
+
+			if (err)
+				return err;
+		}
 		if (tw)
 			tw_recycle(st, tw);
 		ehash_insert(&st->eh, sk);
@@ -50,13 +59,26 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk)
 	return 0;
 }
 
-/* Undo of a failed connect(): mirrors the failure path of tcp_v4_connect()
- * and inet_bhash2_reset_saddr(). */
+/* Mirrors tcp_set_state(CLOSE) from another state: leave the established
+ * table, and give the port back unless bind() fixed it. */
+static void set_state_close(struct dtcp_stack *st, struct inet_sock *sk)
+{
+	if (sk->state == INET_LISTEN)
+		lhash_remove(&st->lh, sk);
+	else
+		ehash_remove(&st->eh, sk);
+	dest_del(&st->dt, sk);
+	if (sk->num && !sk->bindport_lock)
+		inet_put_port(st, sk);
+	sk->state = INET_CLOSE;
+}
+
+/* Mirrors inet_bhash2_reset_saddr() and the rest of a connect() undo: the
+ * address goes back to the wildcard unless bind() fixed it. */
 static void connect_undo(struct dtcp_stack *st, struct inet_sock *sk)
 {
 	struct in6_addr any;
 
-	sk->state = INET_CLOSE;
 	if (!sk->bindaddr_lock) {
 		addr_set_any(&any, sk->family);
 		/* Moving back to the wildcard bucket cannot need a new bucket
@@ -136,18 +158,28 @@ static int connect6_route(struct dtcp_stack *st, struct inet_sock *sk, const str
 	if (addr_is_mapped(&d)) {
 		if (sk->ipv6only)
 			return -ENETUNREACH;
+		/* A native address bound without a port, V6ONLY cleared since:
+		 * the kernel's IPv4 side sources from its placeholder
+		 * 127.0.0.6 (LOOPBACK4_IPV6). */
+		if (!addr_is_any6(&sk->rcv_saddr) && !addr_is_mapped(&sk->rcv_saddr) && !sk->num) {
+			struct in6_addr ph;
+
+			addr_set_mapped(&ph, htonl(0x7f000006));
+			sk->rcv_saddr = ph;
+		}
 		return route_v4(st, sk, addr_v4(&d), dst, src);
 	}
-	/* A socket bound to a mapped address has no IPv6 source to offer. */
-	if (addr_is_mapped(&sk->rcv_saddr) && addr_v4(&sk->rcv_saddr))
-		return -ENETUNREACH;
+	/* A socket bound to a mapped address (::ffff:0.0.0.0 included)
+	 * cannot reach a native IPv6 destination. */
+	if (addr_is_mapped(&sk->rcv_saddr))
+		return -EAFNOSUPPORT;
 	*dst = d;
 	return ifaddr_select_source(&st->ifs, dst, src);
 }
 
 int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct sockaddr *uaddr, socklen_t addrlen)
 {
-	struct in6_addr dst, src;
+	struct in6_addr dst, src, saved = sk->rcv_saddr;
 	uint16_t dport;
 	int err;
 
@@ -170,8 +202,11 @@ int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct socka
 		err = connect6_route(st, sk, uaddr, addrlen, &dst, &src, &dport);
 	else
 		err = connect4_route(st, sk, uaddr, addrlen, &dst, &src, &dport);
-	if (err)
+	if (err) {
+		if (!sk->num)
+			sk->rcv_saddr = saved;
 		return err;
+	}
 	/* No bound address: take the route's source (moving address buckets
 	 * if the socket already holds a port). */
 	if (addr_is_wildcard(&sk->rcv_saddr)) {
@@ -184,7 +219,10 @@ int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct socka
 	sk->state = INET_SYN_SENT;
 	err = inet_hash_connect(st, sk);
 	if (err) {
+		set_state_close(st, sk);
 		connect_undo(st, sk);
+		if (!sk->num && sk->bindaddr_lock)
+			sk->rcv_saddr = saved;
 		return err;
 	}
 	sk->ss = INET_SS_CONNECTING;
@@ -193,13 +231,9 @@ int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct socka
 
 void inet_disconnect(struct dtcp_stack *st, struct inet_sock *sk)
 {
-	if (sk->state == INET_LISTEN)
-		lhash_remove(&st->lh, sk);
-	else
-		ehash_remove(&st->eh, sk);
-	dest_del(&st->dt, sk);
-	if (sk->num && !sk->bindport_lock)
-		inet_put_port(st, sk);
+	/* Mirrors tcp_disconnect(): a socket already CLOSE keeps its port. */
+	if (sk->state != INET_CLOSE)
+		set_state_close(st, sk);
 	connect_undo(st, sk);
 	sk->ss = INET_SS_UNCONNECTED;
 }

@@ -163,7 +163,7 @@ int inet_connect_search(struct dtcp_stack *st, struct inet_sock *sk, uint64_t po
 {
 	struct scan_ctx c = { .st = st, .sk = sk };
 	uint32_t *perturb = inet_perturb_table(st);
-	uint32_t remaining, offset, index, step, start, end, i, rnd;
+	uint32_t remaining, offset, index, step, start, wrap, i, rnd;
 	int low, high, q;
 	bool local_ports;
 
@@ -183,13 +183,21 @@ int inet_connect_search(struct dtcp_stack *st, struct inet_sock *sk, uint64_t po
 
 	c.dest = dest_lookup(&st->dt, &sk->rcv_saddr, &sk->daddr, sk->dport);
 	c.tw_ok = dest_tw_candidates(st, sk, c.dest);
-	end = (uint32_t)low + remaining;
+	/* The kernel walks p = low + offset + i (i < remaining) and wraps at
+	 * high by subtracting remaining, which is one less than the range
+	 * when an odd-sized range was rounded down: the walk is
+	 * [start, min(high, start + remaining)) then [wrap, start), wrap being
+	 * where the first wrapped p lands. */
 	for (;;) {
+		uint32_t n = (uint32_t)(high - low), v0;
+
 		start = (uint32_t)low + offset;
-		/* The kernel's walk from start, wrapping at end: [start, end) then [low, start). */
-		q = scan_segment(&c, start, end, step);
+		v0 = offset + (n - offset + step - 1) / step * step;   /* first i + offset >= n */
+		wrap = (uint32_t)low + v0 - remaining;
+		/* i < remaining also bounds the first part of the walk. */
+		q = scan_segment(&c, start, DTCP_MIN((uint32_t)high, start + remaining), step);
 		if (q < 0)
-			q = scan_segment(&c, (uint32_t)low + (offset & (step - 1)), start, step);
+			q = scan_segment(&c, wrap, start, step);
 		if (q >= 0)
 			break;
 		if (local_ports)
@@ -203,7 +211,7 @@ int inet_connect_search(struct dtcp_stack *st, struct inet_sock *sk, uint64_t po
 		return -ENOBUFS;
 	sk->sport = sk->num;
 	/* i: how far the kernel's loop counter got in the successful pass. */
-	i = ((uint32_t)q - (uint32_t)low + remaining - offset) % remaining;
+	i = (uint32_t)q >= start ? (uint32_t)q - start : (uint32_t)q - (uint32_t)low + remaining - offset;
 	/* Random on low contention, none on high: max(i, step * rand(0..7)). */
 	rnd = stack_random_below(st, 8) * step;
 	perturb[index] += DTCP_MAX(i, rnd) + step;

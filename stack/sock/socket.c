@@ -58,11 +58,16 @@ int dtcp_socket(struct dtcp_stack *st, int domain, int type, int protocol)
 
 	if (!st)
 		return api_ret(-EINVAL);
+	/* The order of __sock_create() and inet_create(). */
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (type & ~0xf)
 		return api_ret(-EINVAL);
 	if (domain != AF_INET && domain != AF_INET6)
 		return api_ret(-EAFNOSUPPORT);
+	if (type < 0 || type > SOCK_PACKET)   /* SOCK_MAX */
+		return api_ret(-EINVAL);
+	if (protocol < 0 || protocol >= 263)  /* IPPROTO_MAX */
+		return api_ret(-EINVAL);
 	if (type != SOCK_STREAM)
 		return api_ret(-ESOCKTNOSUPPORT);
 	if (protocol != 0 && protocol != IPPROTO_TCP)
@@ -86,7 +91,8 @@ int dtcp_bind(struct dtcp_stack *st, int fd, const struct sockaddr *addr, sockle
 
 	if (!sk)
 		return api_ret(-EBADF);
-	if ((int)addrlen < 0)
+	/* move_addr_to_kernel(): at most a sockaddr_storage. */
+	if ((int)addrlen < 0 || addrlen > sizeof(struct sockaddr_storage))
 		return api_ret(-EINVAL);
 	if (!addr)
 		return api_ret(addrlen ? -EFAULT : -EINVAL);

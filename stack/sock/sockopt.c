@@ -239,5 +239,9 @@ int sock_getsockopt(struct dtcp_stack *st, struct inet_sock *sk, int level, int 
 		return sol_ip_get(sk, optname, optval, optlen);
 	if (level == SOL_IPV6 && sk->family == AF_INET6)
 		return sol_ipv6_get(sk, optname, optval, optlen);
+	/* do_ip_getsockopt() answers a foreign level with EOPNOTSUPP; the
+	 * IPv6 handler and TCP's own level with ENOPROTOOPT. */
+	if (sk->family == AF_INET && level != SOL_TCP)
+		return -EOPNOTSUPP;
 	return -ENOPROTOOPT;
 }

@@ -590,6 +590,7 @@ Test(bind, listen_on_connected_einval)
 Test(bind, v6_link_local_scope)
 {
 	int a = th_socket(AF_INET6, NULL), b = th_socket(AF_INET6, NULL), c = th_socket(AF_INET6, NULL);
+	int d = th_socket(AF_INET6, NULL);
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 
 	cr_assert_eq(dtcp_addr_add(st, "lo", "fe80::1/64"), 0);
@@ -598,7 +599,7 @@ Test(bind, v6_link_local_scope)
 	cr_assert_eq(dtcp_bind(st, a, (struct sockaddr *)&sin6, sizeof(sin6)), -1);
 	cr_assert_eq(errno, ENODEV, "scope of a missing interface");
 	sin6.sin6_scope_id = 1;
-	cr_assert_eq(dtcp_bind(st, a, (struct sockaddr *)&sin6, 24), -1);
+	cr_assert_eq(dtcp_bind(st, d, (struct sockaddr *)&sin6, 24), -1);
 	cr_assert_eq(errno, EINVAL, "the scope is read only from a 28-byte address");
 	cr_assert_eq(dtcp_bind(st, b, (struct sockaddr *)&sin6, sizeof(sin6)), 0);
 	/* A link-local destination with another scope than the bound device. */
@@ -606,4 +607,29 @@ Test(bind, v6_link_local_scope)
 	sin6.sin6_port = htons(5000);
 	cr_assert_eq(inet_connect(st, th_sk(b), (struct sockaddr *)&sin6, sizeof(sin6)), -EINVAL);
 	cr_assert_eq(inet_connect(st, th_sk(c), (struct sockaddr *)&sin6, 24), -EINVAL, "no scope, no device");
+}
+
+/* The scope of a link-local address becomes the bound device even when it
+ * names no interface; later binds then fail the device lookup. */
+Test(bind, v6_bad_scope_sticks)
+{
+	int a = th_socket(AF_INET6, NULL), b = th_socket(AF_INET6, NULL);
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_scope_id = 99 };
+
+	inet_pton(AF_INET6, "fe80::1", &sin6.sin6_addr);
+	cr_assert_eq(dtcp_bind(st, a, (struct sockaddr *)&sin6, sizeof(sin6)), -1);
+	cr_assert_eq(errno, ENODEV);
+	cr_assert_eq(th_bind(a, "::1", 0), ENODEV);
+	cr_assert_eq(th_bind(a, "::ffff:127.0.0.1", 0), ENODEV);
+	cr_assert_eq(th_bind(b, "::1", 0), 0);
+}
+
+Test(bind, addrlen_over_sockaddr_storage)
+{
+	int fd = th_socket(AF_INET, NULL);
+	struct sockaddr_storage ss = { .ss_family = AF_INET };
+
+	cr_assert_eq(dtcp_bind(st, fd, (struct sockaddr *)&ss, sizeof(ss) + 1), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(dtcp_bind(st, fd, (struct sockaddr *)&ss, sizeof(ss)), 0);
 }

@@ -40,6 +40,12 @@ Test(config, range_validation)
 	cr_assert_eq(set("net.ipv4.ip_local_port_range", ""), EINVAL);
 	cr_assert_eq(set("net.ipv4.ip_local_port_range", " 40000\t50000\n"), 0);
 	cr_assert_str_eq(get("net.ipv4.ip_local_port_range"), "40000\t50000");
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", "0x9c41 0xc351"), 0, "hex");
+	cr_assert_str_eq(get("net.ipv4.ip_local_port_range"), "40001\t50001");
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", "040000 050000"), 0, "octal");
+	cr_assert_str_eq(get("net.ipv4.ip_local_port_range"), "16384\t20480");
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", "+40002 +50002"), EINVAL, "no plus sign");
+	cr_assert_eq(set("net.ipv4.ip_local_port_range", " 40000 50000 60000"), 0, "extra values ignored");
 	cr_assert_eq(set("net.ipv4.ip_local_port_range", "45000"), 0, "one value sets lo");
 	cr_assert_str_eq(get("net.ipv4.ip_local_port_range"), "45000\t50000");
 	cr_assert_eq(set("net.ipv4.ip_local_port_range", "50001"), EINVAL);
@@ -71,15 +77,22 @@ Test(config, u8_ranges)
 
 Test(config, reserved_ports)
 {
-	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "40000-40002,40005, 50000"), 0);
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "40000-40002,40005,50000\n"), 0);
 	cr_assert_str_eq(get("net.ipv4.ip_local_reserved_ports"), "40000-40002,40005,50000");
 	cr_assert(sysctl_port_reserved(&st->sysctl, 40001));
 	cr_assert(!sysctl_port_reserved(&st->sysctl, 40003));
 	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "40002-40000"), EINVAL);
 	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "65536"), EINVAL);
 	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "-4"), EINVAL);
-	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "1,"), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "40000, 40001"), EINVAL, "no blanks");
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", " 40000"), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "40000 "), EINVAL);
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "  "), EINVAL);
 	cr_assert_str_eq(get("net.ipv4.ip_local_reserved_ports"), "40000-40002,40005,50000");
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "0x10,010"), 0, "base 0, as the kernel");
+	cr_assert_str_eq(get("net.ipv4.ip_local_reserved_ports"), "8,16");
+	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "40000-40002,"), 0, "a trailing comma");
+	cr_assert_str_eq(get("net.ipv4.ip_local_reserved_ports"), "40000-40002");
 	cr_assert_eq(set("net.ipv4.ip_local_reserved_ports", "\n"), 0, "an empty write clears");
 	cr_assert_str_eq(get("net.ipv4.ip_local_reserved_ports"), "");
 }

@@ -824,14 +824,14 @@ static uint32_t model_rand(uint32_t n)
 	return (uint32_t)(model_rng % n);
 }
 
-Test(connect, matches_kernel_loop_model, .timeout = 120)
+static void model_run(const char *range)
 {
 	static const char *const srcs[] = { "127.0.0.1", "127.0.0.9" };
 	static const char *const dsts[] = { "127.0.0.2", "127.0.0.3", "198.18.0.2" };
 	int conns[4096], nconn = 0, binds[256], nbind = 0, checked = 0, failures = 0;
 
 	cr_assert_eq(dtcp_addr_add(st, "lo", "198.18.0.1/15"), 0);
-	th_sysctl("net.ipv4.ip_local_port_range", "40000 40127");
+	th_sysctl("net.ipv4.ip_local_port_range", range);
 	th_sysctl("net.ipv4.ip_local_reserved_ports", "40010-40013,40100");
 	th_sysctl("net.ipv4.tcp_tw_reuse", "1");
 	for (int step = 0; step < 6000; step++) {
@@ -905,4 +905,107 @@ Test(connect, matches_kernel_loop_model, .timeout = 120)
 	cr_assert_gt(failures, 10, "the range was driven to exhaustion too");
 	cr_assert_gt(st->dt.dense_pool.high_water, 0, "dense destinations were exercised");
 	cr_assert_gt(st->cnt.tw_recycled, 0, "TIME_WAIT recycling was exercised");
+}
+
+Test(connect, matches_kernel_loop_model, .timeout = 120)
+{
+	model_run("40000 40127");
+}
+
+Test(connect, matches_kernel_loop_model_odd_range, .timeout = 120)
+{
+	model_run("40000 40126");
+}
+
+/* An odd-sized range loses one end port only when it has three ports: with
+ * five, the even pass from an offset of 2 or more reaches hi, not lo. */
+Test(connect, odd_sized_range_uses_hi)
+{
+	int used_hi = 0, err;
+
+	th_sysctl("net.ipv4.ip_local_port_range", "40000 40004");
+	for (int d = 0; d < 64; d++)
+		for (int k = 0; k < 6; k++) {
+			int p = noport("127.0.0.1", "127.0.0.2", 5000 + d, &err);
+
+			if (err)
+				break;
+			used_hi += p == 40004;
+		}
+	cr_assert_gt(used_hi, 0);
+}
+
+/* A bound-port connect() that fails gives back a bind(0) port (no
+ * BINDPORT_LOCK), as tcp_set_state(CLOSE) does. */
+Test(connect, failed_connect_releases_bind0_port)
+{
+	int a = th_socket(AF_INET, "r"), b = th_socket(AF_INET, "r"), c = th_socket(AF_INET, NULL);
+
+	th_sysctl("net.ipv4.ip_local_port_range", "40000 40000");
+	th_sysctl("net.ipv4.ip_autobind_reuse", "1");
+	cr_assert_eq(th_bind(a, "127.0.0.1", 0), 0);
+	cr_assert_eq(th_bind(b, "127.0.0.1", 0), 0);
+	cr_assert_eq(th_port(b), 40000);
+	cr_assert_eq(th_connect(a, "127.0.0.2", 5000), 0);
+	cr_assert_eq(th_connect(b, "127.0.0.2", 5000), EADDRNOTAVAIL);
+	cr_assert_eq(th_sk(b)->num, 0, "the port went back");
+	cr_assert_eq(th_port(b), 40000, "getsockname keeps showing it");
+	cr_assert_eq(th_bind(b, "127.0.0.1", 0), 0, "the socket may bind again");
+	cr_assert_eq(th_bind(c, "127.0.0.5", 40000), 0);
+}
+
+/* connect(AF_UNSPEC) on a socket that is already CLOSE changes nothing. */
+Test(connect, unspec_on_close_keeps_port)
+{
+	int a = th_socket(AF_INET, NULL), b = th_socket(AF_INET, NULL), p;
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+	cr_assert_eq(th_bind(a, "127.0.0.1", 0), 0);
+	p = th_port(a);
+	cr_assert_eq(inet_connect(st, th_sk(a), &sa, sizeof(sa)), 0);
+	cr_assert_eq(th_bind(b, "127.0.0.1", p), EADDRINUSE);
+	cr_assert_eq(th_bind(a, "127.0.0.1", 0), EINVAL);
+}
+
+/* 6.18 keeps the state per address bucket: a binder that moves into a
+ * connect-owned address bucket (wildcard bind, then connect) leaves it
+ * connect-owned, so the port turns connect-owned when the last connect
+ * socket leaves. The binder's own 4-tuple must still be refused. */
+Test(connect, binder_in_connect_owned_address_bucket)
+{
+	int c1 = th_socket(AF_INET, "rn"), b = th_socket(AF_INET, "r"), err;
+
+	th_sysctl("net.ipv4.ip_local_port_range", "40000 40000");
+	cr_assert_eq(th_bind(c1, "127.0.0.1", 0), 0);
+	cr_assert_eq(th_connect(c1, "127.0.0.2", 5001), 0);
+	cr_assert_eq(th_port(c1), 40000);
+	cr_assert_eq(th_bind(b, "0.0.0.0", 40000), 0);
+	cr_assert_eq(th_connect(b, "127.0.0.2", 5002), 0);
+	noport("127.0.0.1", "127.0.0.2", 5003, &err);
+	cr_assert_eq(err, EADDRNOTAVAIL, "bind-owned while c1 is there");
+	dtcp_close(st, c1);
+	cr_assert_eq(noport("127.0.0.1", "127.0.0.2", 5003, &err), 40000);
+	cr_assert_eq(err, 0);
+	noport("127.0.0.1", "127.0.0.2", 5002, &err);
+	cr_assert_eq(err, EADDRNOTAVAIL, "b holds 127.0.0.1:40000 -> 127.0.0.2:5002");
+}
+
+Test(connect, v6_mapped_bound_to_native)
+{
+	int a = th_socket(AF_INET6, NULL), b = th_socket(AF_INET6, "n");
+
+	cr_assert_eq(th_bind(a, "::ffff:127.0.0.1", 0), 0);
+	cr_assert_eq(th_connect(a, "::1", 5000), EAFNOSUPPORT);
+	cr_assert_eq(th_bind(b, "::ffff:0.0.0.0", 0), 0);
+	cr_assert_eq(th_connect(b, "::1", 5000), EAFNOSUPPORT);
+}
+
+Test(connect, v6_native_bound_v6only_cleared_to_mapped)
+{
+	int a = th_socket(AF_INET6, "n");
+
+	cr_assert_eq(th_bind(a, "::1", 0), 0);
+	cr_assert_eq(dtcp_setsockopt(st, a, SOL_IPV6, IPV6_V6ONLY, &(int){ 0 }, sizeof(int)), 0);
+	cr_assert_eq(th_connect(a, "::ffff:127.0.0.1", 5000), 0);
+	cr_assert_str_eq(th_addr(a), "::ffff:127.0.0.6", "the kernel's IPv4 placeholder source");
 }

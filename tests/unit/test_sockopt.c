@@ -170,6 +170,10 @@ Test(sockopt, unknown_options_enoprotoopt)
 	cr_assert_eq(errno, ENOPROTOOPT);
 	cr_assert_eq(dtcp_getsockopt(st, fd6, SOL_SOCKET, 9999, &v, &len), -1);
 	cr_assert_eq(errno, ENOPROTOOPT);
+	cr_assert_eq(dtcp_getsockopt(st, fd4, SOL_IPV6, IPV6_V6ONLY, &v, &len), -1);
+	cr_assert_eq(errno, EOPNOTSUPP, "do_ip_getsockopt() on a foreign level");
+	cr_assert_eq(dtcp_getsockopt(st, fd6, 12345, 1, &v, &len), -1);
+	cr_assert_eq(errno, ENOPROTOOPT);
 	cr_assert_eq(dtcp_setsockopt(st, 12345, SOL_IP, IP_FREEBIND, &v, 4), -1);
 	cr_assert_eq(errno, EBADF);
 }
@@ -211,6 +215,12 @@ Test(sockopt, socket_args)
 	cr_assert_eq(errno, ESOCKTNOSUPPORT);
 	cr_assert_eq(dtcp_socket(st, AF_INET, SOCK_STREAM, IPPROTO_UDP), -1);
 	cr_assert_eq(errno, EPROTONOSUPPORT);
+	cr_assert_eq(dtcp_socket(st, AF_INET, SOCK_STREAM, -1), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(dtcp_socket(st, AF_INET, SOCK_STREAM, 300), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(dtcp_socket(st, AF_INET, 11, 0), -1);
+	cr_assert_eq(errno, EINVAL, "beyond SOCK_MAX");
 	cr_assert_eq(dtcp_socket(st, AF_INET, SOCK_STREAM | 0x40000000, 0), -1);
 	cr_assert_eq(errno, EINVAL);
 	int fd = dtcp_socket(st, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
