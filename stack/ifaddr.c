@@ -14,6 +14,10 @@ static int netif_add(struct ifaddr_table *t, const char *name, bool loopback)
 {
 	struct netif *nif;
 
+	if (!name || !*name || strlen(name) >= IFADDR_NAME_MAX)
+		return -EINVAL;
+	if (ifaddr_find_if(t, name))
+		return -EEXIST;
 	if (t->nif >= sizeof(t->ifs) / sizeof(t->ifs[0]))
 		return -ENOSPC;
 	nif = &t->ifs[t->nif];
@@ -22,7 +26,12 @@ static int netif_add(struct ifaddr_table *t, const char *name, bool loopback)
 	nif->ifindex = (int)t->nif + 1;
 	nif->loopback = loopback;
 	t->nif++;
-	return 0;
+	return nif->ifindex;
+}
+
+int ifaddr_add_if(struct ifaddr_table *t, const char *name, bool loopback)
+{
+	return netif_add(t, name, loopback);
 }
 
 int ifaddr_init(struct ifaddr_table *t)
@@ -31,7 +40,7 @@ int ifaddr_init(struct ifaddr_table *t)
 
 	memset(t, 0, sizeof(*t));
 	err = netif_add(t, "lo", true);
-	if (!err)
+	if (err > 0)
 		err = ifaddr_add(t, "lo", "127.0.0.1/8");
 	if (!err)
 		err = ifaddr_add(t, "lo", "::1/128");
@@ -211,6 +220,54 @@ bool ifaddr_is_loopback(const struct in6_addr *a)
 	if (addr_is_mapped(a))
 		return (ntohl(addr_v4(a)) >> 24) == 127;
 	return addr_eq(a, &lo6);
+}
+
+/* The address entry whose prefix holds dst, longest first; an exact local
+ * address wins outright. */
+static const struct ifaddr_entry *route_entry(const struct ifaddr_table *t, const struct in6_addr *dst,
+                                              const struct netif **out_if, bool *exact)
+{
+	bool v4 = addr_is_mapped(dst);
+	const struct ifaddr_entry *best = NULL;
+	int best_len = -1;
+
+	*exact = false;
+	for (uint32_t i = 0; i < t->nif; i++) {
+		const struct netif *nif = &t->ifs[i];
+
+		for (uint32_t j = 0; j < nif->naddr; j++) {
+			const struct ifaddr_entry *e = &nif->addrs[j];
+
+			if (e->v4 != v4)
+				continue;
+			if (addr_eq(&e->addr, dst)) {
+				*exact = true;
+				*out_if = nif;
+				return e;
+			}
+			if ((v4 ? (((addr_v4(&e->addr) ^ addr_v4(dst)) & v4_mask(e->prefix)) == 0)
+			        : v6_prefix_match(&e->addr, dst, e->prefix)) &&
+			    e->prefix > best_len) {
+				best = e;
+				best_len = e->prefix;
+				*out_if = nif;
+			}
+		}
+	}
+	return best;
+}
+
+struct netif *ifaddr_route(struct ifaddr_table *t, const struct in6_addr *dst)
+{
+	const struct netif *nif = NULL;
+	bool exact;
+
+	if (!route_entry(t, dst, &nif, &exact))
+		return NULL;
+	/* Every local address is reached over the loopback interface. */
+	if (exact || nif->loopback)
+		return &t->ifs[0];
+	return (struct netif *)nif;
 }
 
 int ifaddr_select_source(const struct ifaddr_table *t, const struct in6_addr *dst,

@@ -4,6 +4,7 @@
 #ifndef DTCP_IFADDR_H
 #define DTCP_IFADDR_H
 
+#include <dtcp/netdev.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +23,10 @@ struct netif {
 	bool loopback;
 	uint32_t naddr, cap;
 	struct ifaddr_entry *addrs;
+	/* The link under the interface (NULL ops: none attached yet). */
+	const struct dtcp_netdev_ops *ops;
+	void *self;
+	struct dtcp_netdev_info info;
 };
 
 struct ifaddr_table {
@@ -32,6 +37,10 @@ struct ifaddr_table {
 enum v4_addr_class { V4_LOCAL, V4_BROADCAST, V4_MULTICAST, V4_ANY, V4_OTHER };
 
 int ifaddr_init(struct ifaddr_table *t);
+/* A new interface without a link; its ifindex, or -EEXIST / -ENOSPC. */
+int ifaddr_add_if(struct ifaddr_table *t, const char *name, bool loopback);
+/* The interface whose connected prefix holds dst (longest prefix), or NULL. */
+struct netif *ifaddr_route(struct ifaddr_table *t, const struct in6_addr *dst);
 void ifaddr_fini(struct ifaddr_table *t);
 struct netif *ifaddr_find_if(struct ifaddr_table *t, const char *name);
 int ifaddr_add(struct ifaddr_table *t, const char *ifname, const char *cidr);

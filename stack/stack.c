@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "inet/inet_ops.h"
+#include "netif.h"
 
 #define DEFAULT_MAX_SOCKETS (4u * 1024 * 1024)
 
@@ -47,6 +48,7 @@ static void stack_destroy(struct dtcp_stack *st)
 	bind_table_fini(&st->bt);
 	pool_fini(&st->sock_pool);
 	ifaddr_fini(&st->ifs);
+	link_loopback_destroy(st->lo_link);
 	free(st->perturb);
 	free(st);
 }
@@ -103,6 +105,20 @@ struct dtcp_stack *stack_create(const struct dtcp_stack_config *cfg_in, const st
 		err = lhash_init(&st->lh, cfg.lhash_buckets, seeds[3]);
 	if (!err)
 		err = socket_table_init(&st->socks, cfg.max_sockets);
+	if (!err) {
+		/* lo: a loopback link, no link layer, a 64 KiB MTU as Linux's. */
+		st->lo_link = link_loopback_create(4096, 65536);
+		if (!st->lo_link) {
+			err = -ENOMEM;
+		} else {
+			struct netif *lo = &st->ifs.ifs[0];
+
+			lo->ops = &link_loopback_ops;
+			lo->self = st->lo_link;
+			lo->info = (struct dtcp_netdev_info){ .mtu = 65535, .capa = DTCP_NETDEV_RAW_IP };
+		}
+	}
+	timer_wheel_init(&st->timers, stack_now_ns(st) / 1000000u);
 	if (err) {
 		stack_destroy(st);
 		errno = -err;
@@ -144,6 +160,17 @@ void dtcp_stack_free(struct dtcp_stack *st)
 		}
 	}
 	stack_destroy(st);
+}
+
+int dtcp_stack_poll(struct dtcp_stack *st)
+{
+	int done;
+
+	if (!st)
+		return api_ret(-EINVAL);
+	done = netif_poll_all(st);
+	done += (int)timer_wheel_advance(&st->timers, stack_now_ns(st) / 1000000u);
+	return done;
 }
 
 int dtcp_sysctl_set(struct dtcp_stack *st, const char *name, const char *value)

@@ -12,9 +12,12 @@
 #include "inet/dest_table.h"
 #include "inet/ehash.h"
 #include "inet/lhash.h"
+#include "ip/ip.h"
+#include "link/link.h"
 #include "pool.h"
 #include "sock/sock.h"
 #include "sock/socket_table.h"
+#include "timer.h"
 
 struct inet_counters {
 	uint64_t connect_search_fail;   /* EADDRNOTAVAIL from the connect() search */
@@ -40,6 +43,10 @@ struct dtcp_stack {
 	uint8_t rnd_buf[256];      /* buffered random bytes */
 	uint32_t rnd_pos;
 	struct inet_counters cnt;
+	struct ip_counters ipc;
+	struct timer_wheel timers; /* ticks of 1 ms */
+	struct link_loopback *lo_link;
+	uint16_t ip_id;
 };
 
 /* Create with an explicit environment (tests: fixed clock and randomness). */

@@ -34,7 +34,7 @@ struct dtcp_stack;
 #define DTCP_NETDEV_RX_CKSUM   (UINT64_C(1) << 0)  /**< verifies IPv4/TCP checksums on receive */
 #define DTCP_NETDEV_TX_CKSUM   (UINT64_C(1) << 1)  /**< fills IPv4/TCP checksums on transmit */
 #define DTCP_NETDEV_TSO        (UINT64_C(1) << 2)  /**< segments large TCP sends */
-#define DTCP_NETDEV_LOOPBACK   (UINT64_C(1) << 3)  /**< no link layer: IP packets, no Ethernet */
+#define DTCP_NETDEV_RAW_IP     (UINT64_C(1) << 3)  /**< no link layer: the link carries IP packets as they are */
 
 /** One segment of a packet; the first segment carries the packet's totals. */
 struct dtcp_pkt {
@@ -49,7 +49,7 @@ struct dtcp_pkt {
 	uint16_t nb_segs;         /**< segments in the chain (first segment only) */
 	uint16_t l2_len, l3_len, l4_len; /**< header lengths, for offloads */
 	uint16_t tso_segsz;       /**< MSS for DTCP_PKT_TX_TCP_SEG */
-	uint16_t pad;
+	uint16_t ifindex;         /**< set by the stack: the interface whose link owns the buffer */
 };
 
 static inline uint8_t *dtcp_pkt_data(const struct dtcp_pkt *p)
@@ -77,6 +77,15 @@ struct dtcp_netdev_ops {
 	struct dtcp_pkt *(*pkt_alloc)(void *self);
 	void (*pkt_free)(void *self, struct dtcp_pkt *pkt);   /**< frees the whole chain */
 };
+
+/**
+ * Attach a link to a new interface named ifname; info gives its MAC, MTU and
+ * capabilities. The link's backend state (self) must outlive the stack, or
+ * at least its use by the stack.
+ * @return the interface index, or -1 with errno EINVAL, EEXIST or ENOSPC.
+ */
+int dtcp_netdev_attach(struct dtcp_stack *st, const char *ifname, const struct dtcp_netdev_ops *ops,
+                       void *self, const struct dtcp_netdev_info *info);
 
 #ifdef __cplusplus
 }

@@ -65,6 +65,13 @@ int dtcp_addr_add(struct dtcp_stack *st, const char *ifname, const char *cidr);
 /** Remove an address. -1 with ENODEV, EINVAL or EADDRNOTAVAIL (not there). */
 int dtcp_addr_del(struct dtcp_stack *st, const char *ifname, const char *cidr);
 
+/**
+ * Drive the stack once: receive a burst from every link, run due timers,
+ * send what is ready. Single-threaded programs call it in their loop.
+ * @return how many packets and timers it processed (0: nothing to do).
+ */
+int dtcp_stack_poll(struct dtcp_stack *st);
+
 /** Capabilities that dtcp checks, as the kernel names them. */
 #define DTCP_CAP_NET_BIND_SERVICE (1u << 0)
 #define DTCP_CAP_NET_ADMIN        (1u << 1)
