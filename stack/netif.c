@@ -28,9 +28,6 @@ int dtcp_netdev_attach(struct dtcp_stack *st, const char *ifname, const struct d
 
 	if (!st || !ops || !ops->rx_burst || !ops->tx_burst || !ops->pkt_alloc || !ops->pkt_free || !info)
 		return api_ret(-EINVAL);
-	/* Without Ethernet support yet, only links without a link layer. */
-	if (!(info->capa & DTCP_NETDEV_RAW_IP))
-		return api_ret(-EOPNOTSUPP);
 	ifindex = ifaddr_add_if(&st->ifs, ifname, false);
 	if (ifindex < 0)
 		return api_ret(ifindex);
@@ -65,6 +62,10 @@ static void netif_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pk
 
 	p->ifindex = (uint16_t)nif->ifindex;
 	st->ipc.LinkRxPackets++;
+	if (!(nif->info.capa & DTCP_NETDEV_RAW_IP)) {
+		eth_input(st, nif, p);
+		return;
+	}
 	if (v && (*v >> 4) == 4) {
 		ipv4_input(st, nif, p);
 		return;

@@ -47,6 +47,7 @@ static void stack_destroy(struct dtcp_stack *st)
 	dest_table_fini(&st->dt);
 	bind_table_fini(&st->bt);
 	pool_fini(&st->sock_pool);
+	neigh_table_fini(st, &st->nt);
 	ifaddr_fini(&st->ifs);
 	link_loopback_destroy(st->lo_link);
 	free(st->perturb);
@@ -105,6 +106,8 @@ struct dtcp_stack *stack_create(const struct dtcp_stack_config *cfg_in, const st
 		err = lhash_init(&st->lh, cfg.lhash_buckets, seeds[3]);
 	if (!err)
 		err = socket_table_init(&st->socks, cfg.max_sockets);
+	if (!err)
+		err = neigh_table_init(&st->nt, 4096, 1u << 20, seeds[0] ^ seeds[3]);
 	if (!err) {
 		/* lo: a loopback link, no link layer, a 64 KiB MTU as Linux's. */
 		st->lo_link = link_loopback_create(4096, 65536);
@@ -213,7 +216,7 @@ int dtcp_stack_pools(struct dtcp_stack *st, struct dtcp_pool_stats *out, int n)
 {
 	const struct pool *pools[] = {
 		&st->sock_pool, &st->bt.tb_pool, &st->bt.tb2_pool,
-		&st->dt.entry_pool, &st->dt.dense_pool, &st->dt.chunk_pool,
+		&st->dt.entry_pool, &st->dt.dense_pool, &st->dt.chunk_pool, &st->nt.pool,
 	};
 	int count = (int)(sizeof(pools) / sizeof(pools[0]));
 

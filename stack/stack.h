@@ -13,6 +13,7 @@
 #include "inet/ehash.h"
 #include "inet/lhash.h"
 #include "ip/ip.h"
+#include "ip/neigh.h"
 #include "link/link.h"
 #include "pool.h"
 #include "sock/sock.h"
@@ -44,6 +45,7 @@ struct dtcp_stack {
 	uint32_t rnd_pos;
 	struct inet_counters cnt;
 	struct ip_counters ipc;
+	struct neigh_table nt;
 	struct timer_wheel timers; /* ticks of 1 ms */
 	struct link_loopback *lo_link;
 	uint16_t ip_id;
@@ -69,6 +71,12 @@ static inline uint64_t stack_now_ns(struct dtcp_stack *st)
 static inline uint32_t stack_now_ms(struct dtcp_stack *st)
 {
 	return (uint32_t)(stack_now_ns(st) / 1000000u);
+}
+
+/* The timer wheel's unit: milliseconds of the stack's clock, 64-bit. */
+static inline uint64_t stack_ticks(struct dtcp_stack *st)
+{
+	return stack_now_ns(st) / 1000000u;
 }
 
 #endif

@@ -140,6 +140,9 @@ int ipv4_output(struct dtcp_stack *st, struct dtcp_pkt *p, uint32_t saddr, uint3
 		pkt_free_any(st, p);
 		p = q;
 	}
-	netif_xmit(st, nif, p);
+	if (nif->info.capa & DTCP_NETDEV_RAW_IP)
+		netif_xmit(st, nif, p);
+	else
+		neigh_output(st, nif, p, daddr);   /* on-link: the destination is the next hop */
 	return 0;
 }

@@ -66,6 +66,7 @@ void th_teardown(void)
 			sock_destroy(st, sk);
 		}
 	}
+	neigh_flush(st, &st->nt);
 	n = dtcp_stack_pools(st, ps, 16);
 	for (int i = 0; i < n; i++)
 		cr_expect_eq(ps[i].in_use, 0, "pool %s still has %llu objects in use", ps[i].name,

@@ -269,7 +269,8 @@ Test(ipv4, output_errors)
 	                                &(struct dtcp_netdev_info){ .mtu = 1500, .capa = DTCP_NETDEV_RAW_IP }),
 	             -1);
 	cr_assert_eq(errno, EEXIST);
-	cr_assert_eq(dtcp_netdev_attach(st, "eth1", &link_pair_ops, peer, &(struct dtcp_netdev_info){ .mtu = 1500 }),
-	             -1);
-	cr_assert_eq(errno, EOPNOTSUPP, "Ethernet links come with ARP");
+	cr_assert_eq(dtcp_netdev_attach(st, "", &link_pair_ops, peer, &(struct dtcp_netdev_info){ .mtu = 1500 }), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(dtcp_netdev_attach(st, "eth1", NULL, peer, &(struct dtcp_netdev_info){ .mtu = 1500 }), -1);
+	cr_assert_eq(errno, EINVAL);
 }

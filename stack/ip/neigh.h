@@ -1,0 +1,69 @@
+/* The IPv4 neighbour cache and ARP (RFC 826, RFC 1122 2.3.2), and Ethernet
+ * framing: resolve a next hop, queue a few packets while resolving (bounded),
+ * retry, answer requests for our addresses. O(1) expected per lookup.
+ * Stack thread only. */
+#ifndef DTCP_NEIGH_H
+#define DTCP_NEIGH_H
+
+#include <stdint.h>
+
+#include <dtcp/netdev.h>
+
+#include "ip/ip_hdr.h"
+#include "pool.h"
+#include "timer.h"
+#include "util.h"
+
+struct dtcp_stack;
+struct netif;
+
+#define NEIGH_QUEUE_MAX 3          /* packets held per unresolved neighbour */
+#define NEIGH_PROBES 3             /* requests before giving up */
+#define NEIGH_RETRANS_MS 1000      /* between requests */
+#define NEIGH_REACHABLE_MS 30000   /* a confirmed entry is trusted this long */
+
+enum neigh_state { NEIGH_INCOMPLETE = 1, NEIGH_REACHABLE, NEIGH_STALE };
+
+struct neigh {
+	struct hnode node;
+	struct timer_node timer;
+	struct dtcp_stack *st;
+	struct dtcp_pkt *queue[NEIGH_QUEUE_MAX];
+	uint64_t confirmed_ms;
+	uint32_t ip;                /* network order */
+	int ifindex;
+	uint8_t mac[ETH_ALEN];
+	uint8_t state;
+	uint8_t probes;
+	uint8_t nqueue;
+};
+
+struct neigh_counters {
+	uint64_t ArpInRequests, ArpInReplies, ArpOutRequests, ArpOutReplies, ArpInErrors;
+	uint64_t NeighResolveFailed, NeighQueueDrops, EthInDrops;
+};
+
+struct neigh_table {
+	struct hhead *buckets;
+	uint32_t mask;
+	uint64_t seed;
+	struct pool pool;
+	struct neigh_counters cnt;
+};
+
+int neigh_table_init(struct neigh_table *nt, uint32_t buckets, uint64_t limit, uint64_t seed);
+/* Forget every entry (and the packets they hold). */
+void neigh_flush(struct dtcp_stack *st, struct neigh_table *nt);
+/* Frees every entry and the packets they hold. */
+void neigh_table_fini(struct dtcp_stack *st, struct neigh_table *nt);
+struct neigh *neigh_lookup(const struct neigh_table *nt, int ifindex, uint32_t ip);
+
+/* Send an IPv4 packet (at its IP header) to next hop `nexthop` on an
+ * Ethernet interface: framed at once if the neighbour is known, else queued
+ * while ARP resolves. Takes the packet. */
+void neigh_output(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p, uint32_t nexthop);
+
+/* A frame received on an Ethernet interface, at its Ethernet header. */
+void eth_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p);
+
+#endif
