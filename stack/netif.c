@@ -70,7 +70,10 @@ static void netif_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pk
 		ipv4_input(st, nif, p);
 		return;
 	}
-	/* IPv6 comes with its layer; anything else is not ours. */
+	if (v && (*v >> 4) == 6) {
+		ipv6_input(st, nif, p);
+		return;
+	}
 	st->ipc.LinkRxUnknownL3++;
 	netif_pkt_free(nif, p);
 }

@@ -25,19 +25,21 @@ int neigh_table_init(struct neigh_table *nt, uint32_t buckets, uint64_t limit, u
 	return 0;
 }
 
-static uint32_t neigh_index(const struct neigh_table *nt, int ifindex, uint32_t ip)
+static uint32_t neigh_index(const struct neigh_table *nt, int ifindex, const struct in6_addr *ip)
 {
-	return (uint32_t)mix64((uint64_t)ifindex << 32 | ip, nt->seed) & nt->mask;
+	uint64_t h = mix64(((uint64_t)ip->s6_addr32[0] << 32 | ip->s6_addr32[1]) ^ (uint64_t)ifindex, nt->seed);
+
+	return (uint32_t)mix64(h ^ ((uint64_t)ip->s6_addr32[2] << 32 | ip->s6_addr32[3]), nt->seed) & nt->mask;
 }
 
-struct neigh *neigh_lookup(const struct neigh_table *nt, int ifindex, uint32_t ip)
+struct neigh *neigh_lookup(const struct neigh_table *nt, int ifindex, const struct in6_addr *ip)
 {
 	struct hnode *h;
 
 	hlist_for_each(h, &nt->buckets[neigh_index(nt, ifindex, ip)]) {
 		struct neigh *n = DTCP_CONTAINER_OF(h, struct neigh, node);
 
-		if (n->ip == ip && n->ifindex == ifindex)
+		if (n->ifindex == ifindex && addr_eq(&n->ip, ip))
 			return n;
 	}
 	return NULL;
@@ -75,8 +77,7 @@ void neigh_table_fini(struct dtcp_stack *st, struct neigh_table *nt)
 	nt->buckets = NULL;
 }
 
-/* Prepend an Ethernet header and hand the frame to the link. */
-static void eth_xmit(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p, const uint8_t *dst,
+void eth_xmit(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p, const uint8_t *dst,
                      uint16_t type)
 {
 	struct eth_hdr *eh = (struct eth_hdr *)pkt_prepend(p, ETH_HLEN);
@@ -143,8 +144,13 @@ static void neigh_solicit(struct dtcp_stack *st, struct netif *nif, struct neigh
 {
 	static const uint8_t zero[ETH_ALEN];
 
-	/* A stale entry is refreshed by unicast, an unknown one by broadcast. */
-	arp_send(st, nif, 1, n->state == NEIGH_STALE ? n->mac : eth_bcast, zero, n->ip, nif_v4_addr(nif));
+	/* A stale entry is refreshed by unicast, an unknown one by broadcast
+	 * (ARP) or solicited-node multicast (ND). */
+	if (addr_is_mapped(&n->ip))
+		arp_send(st, nif, 1, n->state == NEIGH_STALE ? n->mac : eth_bcast, zero, addr_v4(&n->ip),
+		         nif_v4_addr(nif));
+	else
+		nd_solicit(st, nif, &n->ip, n->state == NEIGH_STALE ? n->mac : NULL);
 	n->probes++;
 	timer_start(&st->timers, &n->timer, stack_ticks(st) + NEIGH_RETRANS_MS);
 }
@@ -177,14 +183,14 @@ static void neigh_timer(struct timer_node *t)
 	neigh_solicit(st, nif, n);
 }
 
-static struct neigh *neigh_create(struct dtcp_stack *st, int ifindex, uint32_t ip)
+static struct neigh *neigh_create(struct dtcp_stack *st, int ifindex, const struct in6_addr *ip)
 {
 	struct neigh *n = pool_get(&st->nt.pool);
 
 	if (!n)
 		return NULL;
 	n->st = st;
-	n->ip = ip;
+	n->ip = *ip;
 	n->ifindex = ifindex;
 	timer_init(&n->timer, neigh_timer);
 	hlist_add_head(&n->node, &st->nt.buckets[neigh_index(&st->nt, ifindex, ip)]);
@@ -200,16 +206,38 @@ static void neigh_confirm(struct dtcp_stack *st, struct netif *nif, struct neigh
 	n->confirmed_ms = stack_ticks(st);
 	timer_start(&st->timers, &n->timer, stack_ticks(st) + NEIGH_REACHABLE_MS);
 	for (uint8_t i = 0; i < n->nqueue; i++)
-		eth_xmit(st, nif, n->queue[i], n->mac, ETHERTYPE_IPV4);
+		eth_xmit(st, nif, n->queue[i], n->mac, addr_is_mapped(&n->ip) ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6);
 	n->nqueue = 0;
 }
 
-void neigh_output(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p, uint32_t nexthop)
+void neigh_update(struct dtcp_stack *st, struct netif *nif, const struct in6_addr *ip, const uint8_t *mac,
+                  bool create)
 {
-	struct neigh *n = neigh_lookup(&st->nt, nif->ifindex, nexthop);
+	struct neigh *n = neigh_lookup(&st->nt, nif->ifindex, ip);
 
+	if (!n && create)
+		n = neigh_create(st, nif->ifindex, ip);
+	if (n)
+		neigh_confirm(st, nif, n, mac);
+}
+
+void neigh_output(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p, const struct in6_addr *nexthop)
+{
+	bool v4 = addr_is_mapped(nexthop);
+	uint16_t type = v4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
+	struct neigh *n;
+
+	if (!v4 && addr_is_multicast6(nexthop)) {
+		/* RFC 2464 7: 33:33 and the group's last 32 bits. */
+		uint8_t mac[ETH_ALEN] = { 0x33, 0x33 };
+
+		memcpy(mac + 2, &nexthop->s6_addr[12], 4);
+		eth_xmit(st, nif, p, mac, type);
+		return;
+	}
+	n = neigh_lookup(&st->nt, nif->ifindex, nexthop);
 	if (n && n->state != NEIGH_INCOMPLETE) {
-		eth_xmit(st, nif, p, n->mac, ETHERTYPE_IPV4);
+		eth_xmit(st, nif, p, n->mac, type);
 		if (n->state == NEIGH_STALE && !timer_pending(&n->timer)) {
 			n->probes = 0;
 			neigh_solicit(st, nif, n);
@@ -239,7 +267,6 @@ void neigh_output(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p, 
 static void arp_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 {
 	const struct arp_hdr *a = pkt_header(p, sizeof(*a));
-	struct neigh *n;
 	uint16_t op;
 
 	if (!a || a->htype != htons(1) || a->ptype != htons(ETHERTYPE_IPV4) || a->hlen != ETH_ALEN ||
@@ -259,12 +286,13 @@ static void arp_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt 
 		return;
 	}
 	/* RFC 826's merge: update a known sender; learn it if the packet is for us. */
-	n = a->spa ? neigh_lookup(&st->nt, nif->ifindex, a->spa) : NULL;
-	if (n)
-		neigh_confirm(st, nif, n, a->sha);
+	if (a->spa) {
+		struct in6_addr spa;
+
+		addr_set_mapped(&spa, a->spa);
+		neigh_update(st, nif, &spa, a->sha, nif_has_v4(nif, a->tpa));
+	}
 	if (nif_has_v4(nif, a->tpa)) {
-		if (!n && a->spa && (n = neigh_create(st, nif->ifindex, a->spa)))
-			neigh_confirm(st, nif, n, a->sha);
 		if (op == 1)
 			arp_send(st, nif, 2, a->sha, a->sha, a->spa, a->tpa);
 	}
@@ -290,6 +318,9 @@ void eth_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 		return;
 	case ETHERTYPE_ARP:
 		arp_input(st, nif, p);
+		return;
+	case ETHERTYPE_IPV6:
+		ipv6_input(st, nif, p);
 		return;
 	default:
 		st->ipc.LinkRxUnknownL3++;

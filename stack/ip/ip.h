@@ -19,6 +19,10 @@ struct ip_counters {
 	uint64_t IcmpInMsgs, IcmpInErrors, IcmpInCsumErrors, IcmpInEchos, IcmpInEchoReps;
 	uint64_t IcmpOutMsgs, IcmpOutEchoReps, IcmpOutDestUnreachs;
 	uint64_t LinkRxPackets, LinkTxPackets, LinkTxDrops, LinkRxUnknownL3;
+	uint64_t Ip6InReceives, Ip6InHdrErrors, Ip6InAddrErrors, Ip6InUnknownProtos, Ip6InTruncatedPkts;
+	uint64_t Ip6InDelivers, Ip6OutRequests, Ip6OutNoRoutes, Ip6OutDiscards, Ip6ReasmFails;
+	uint64_t Icmp6InMsgs, Icmp6InErrors, Icmp6InCsumErrors, Icmp6InEchos, Icmp6InEchoReplies;
+	uint64_t Icmp6OutMsgs, Icmp6OutEchoReplies;
 };
 
 /* A packet received on nif, at its network header (the link header is gone). */
@@ -32,5 +36,25 @@ int ipv4_output(struct dtcp_stack *st, struct dtcp_pkt *pkt, uint32_t saddr, uin
 
 /* ICMP, after the IPv4 header was validated and stripped. */
 void icmp_input(struct dtcp_stack *st, struct dtcp_pkt *pkt, uint32_t saddr, uint32_t daddr);
+
+/* IPv6 (RFC 8200): a packet received on nif at its IPv6 header. */
+void ipv6_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *pkt);
+
+/* Send an IPv6 packet whose payload is pkt, routed by destination. Takes the
+ * packet. 0, -ENETUNREACH, -EMSGSIZE or -ENOBUFS. */
+int ipv6_output(struct dtcp_stack *st, struct dtcp_pkt *pkt, const struct in6_addr *saddr,
+                const struct in6_addr *daddr, uint8_t nexthdr, uint8_t hop_limit);
+
+/* The same on a given interface (link-local and multicast destinations). */
+int ipv6_output_dev(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *pkt, const struct in6_addr *saddr,
+                    const struct in6_addr *daddr, uint8_t nexthdr, uint8_t hop_limit);
+
+/* ICMPv6 (RFC 4443), after the IPv6 headers were validated and stripped. */
+void icmpv6_input(struct dtcp_stack *st, struct dtcp_pkt *pkt, const struct in6_addr *saddr,
+                  const struct in6_addr *daddr, uint8_t hop_limit);
+
+/* Hand a finished IP packet to nif: onto the interface's own buffers if it
+ * was built elsewhere, then raw or through the neighbour cache. Takes it. */
+int ip_finish_output(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *pkt, const struct in6_addr *nexthop);
 
 #endif

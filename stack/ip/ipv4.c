@@ -120,8 +120,14 @@ int ipv4_output(struct dtcp_stack *st, struct dtcp_pkt *p, uint32_t saddr, uint3
 	} else {
 		ip->check = csum_finish(csum_add_buf(0, ip, sizeof(*ip), false));
 	}
-	/* A buffer allocated on one link may leave on another: same owner
-	 * rules apply, so software links copy only if the pools differ. */
+	return ip_finish_output(st, nif, p, &dst);
+}
+
+
+int ip_finish_output(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p, const struct in6_addr *nexthop)
+{
+	/* A buffer allocated on one link may leave on another: copy it onto a
+	 * buffer of the outgoing link (software links; DPDK ports share pools). */
 	if (p->ifindex != nif->ifindex) {
 		struct dtcp_pkt *q = netif_pkt_alloc(nif);
 		uint8_t *d;
@@ -129,7 +135,7 @@ int ipv4_output(struct dtcp_stack *st, struct dtcp_pkt *p, uint32_t saddr, uint3
 		if (!q || p->pkt_len > UINT16_MAX || !(d = pkt_append(q, (uint16_t)p->pkt_len))) {
 			if (q)
 				netif_pkt_free(nif, q);
-			c->IpOutDiscards++;
+			st->ipc.IpOutDiscards++;
 			pkt_free_any(st, p);
 			return -ENOBUFS;
 		}
@@ -143,6 +149,6 @@ int ipv4_output(struct dtcp_stack *st, struct dtcp_pkt *p, uint32_t saddr, uint3
 	if (nif->info.capa & DTCP_NETDEV_RAW_IP)
 		netif_xmit(st, nif, p);
 	else
-		neigh_output(st, nif, p, daddr);   /* on-link: the destination is the next hop */
+		neigh_output(st, nif, p, nexthop);
 	return 0;
 }

@@ -177,7 +177,7 @@ Test(ipv4, malformed_dropped_and_counted)
 	cr_assert_eq(st->ipc.IcmpInCsumErrors, 1);
 	/* Not IPv4 at all. */
 	p = link_pair_ops.pkt_alloc(peer);
-	memset(pkt_append(p, 40), 0x60, 40);
+	memset(pkt_append(p, 40), 0x70, 40);   /* version 7 */
 	send_in(p);
 	cr_assert_eq(st->ipc.LinkRxUnknownL3, 1);
 	/* An unknown protocol. */
