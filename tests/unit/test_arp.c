@@ -109,6 +109,14 @@ static struct dtcp_pkt *take_out(void)
 	return link_pair_ops.rx_burst(peer, &p, 1) == 1 ? p : NULL;
 }
 
+static const struct in6_addr *v4(uint32_t a)
+{
+	static struct in6_addr m;
+
+	addr_set_mapped(&m, a);
+	return &m;
+}
+
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 Test(arp, request_for_us_is_answered)
@@ -142,7 +150,7 @@ Test(arp, request_for_another_is_ignored)
 {
 	send_in(arp_frame(1, bcast, inet_addr("198.18.0.2"), inet_addr("198.18.0.7")));
 	cr_assert_null(take_out());
-	cr_assert_null(neigh_lookup(&st->nt, 2, inet_addr("198.18.0.2")), "not learnt");
+	cr_assert_null(neigh_lookup(&st->nt, 2, v4(inet_addr("198.18.0.2"))), "not learnt");
 }
 
 Test(arp, resolution_then_queued_reply)
@@ -189,7 +197,7 @@ Test(arp, retries_then_failure)
 	cr_assert_eq(requests, NEIGH_PROBES, "three requests, a second apart");
 	cr_assert_eq(st->nt.cnt.NeighQueueDrops, 2, "five waited, three fit");
 	cr_assert_eq(st->nt.cnt.NeighResolveFailed, 1);
-	cr_assert_null(neigh_lookup(&st->nt, 2, inet_addr("198.18.0.2")));
+	cr_assert_null(neigh_lookup(&st->nt, 2, v4(inet_addr("198.18.0.2"))));
 }
 
 Test(arp, reachable_then_stale_refresh)
@@ -200,7 +208,7 @@ Test(arp, reachable_then_stale_refresh)
 	link_pair_ops.pkt_free(peer, take_out());
 	th_sleep_ms(NEIGH_REACHABLE_MS + 10);
 	dtcp_stack_poll(st);
-	cr_assert_eq(neigh_lookup(&st->nt, 2, inet_addr("198.18.0.2"))->state, NEIGH_STALE);
+	cr_assert_eq(neigh_lookup(&st->nt, 2, v4(inet_addr("198.18.0.2")))->state, NEIGH_STALE);
 	send_in(echo_frame());
 	r = take_out();
 	cr_assert_not_null(r, "a stale entry is still used");
