@@ -18,6 +18,7 @@
 #include "pool.h"
 #include "sock/sock.h"
 #include "sock/socket_table.h"
+#include "tcp/tcp.h"
 #include "timer.h"
 
 struct inet_counters {
@@ -46,6 +47,7 @@ struct dtcp_stack {
 	struct inet_counters cnt;
 	struct ip_counters ipc;
 	struct neigh_table nt;
+	struct tcp_counters tcpc;
 	struct timer_wheel timers; /* ticks of 1 ms */
 	struct link_loopback *lo_link;
 	uint16_t ip_id;

@@ -65,6 +65,15 @@ void ipv4_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 			c->IpInDelivers++;
 			icmp_input(st, p, saddr, daddr);
 			return;
+		case IPPROTO_TCP: {
+			struct in6_addr s6, d6;
+
+			c->IpInDelivers++;
+			addr_set_mapped(&s6, saddr);
+			addr_set_mapped(&d6, daddr);
+			tcp_input(st, p, &s6, &d6);
+			return;
+		}
 		default:
 			c->IpInUnknownProtos++;
 			netif_pkt_free(nif, p);

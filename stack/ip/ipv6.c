@@ -101,6 +101,10 @@ void ipv6_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 		c->Ip6InDelivers++;
 		icmpv6_input(st, p, &saddr, &daddr, hop_limit);
 		return;
+	case IPPROTO_TCP:
+		c->Ip6InDelivers++;
+		tcp_input(st, p, &saddr, &daddr);
+		return;
 	default:
 		return drop(nif, p, &c->Ip6InUnknownProtos);
 	}
