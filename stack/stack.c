@@ -109,7 +109,8 @@ struct dtcp_stack *stack_create(const struct dtcp_stack_config *cfg_in, const st
 	if (!err)
 		err = neigh_table_init(&st->nt, 4096, 1u << 20, seeds[0] ^ seeds[3]);
 	if (!err) {
-		/* lo: a loopback link, no link layer, a 64 KiB MTU as Linux's. */
+		/* lo: a loopback link, no link layer. Its MTU is 1500 (Linux: 65536)
+		 * while a segment must fit one 2 KiB buffer. */
 		st->lo_link = link_loopback_create(4096, 65536);
 		if (!st->lo_link) {
 			err = -ENOMEM;
@@ -118,7 +119,7 @@ struct dtcp_stack *stack_create(const struct dtcp_stack_config *cfg_in, const st
 
 			lo->ops = &link_loopback_ops;
 			lo->self = st->lo_link;
-			lo->info = (struct dtcp_netdev_info){ .mtu = 65535, .capa = DTCP_NETDEV_RAW_IP };
+			lo->info = (struct dtcp_netdev_info){ .mtu = 1500, .capa = DTCP_NETDEV_RAW_IP };
 		}
 	}
 	timer_wheel_init(&st->timers, stack_now_ns(st) / 1000000u);

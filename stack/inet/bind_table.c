@@ -590,3 +590,20 @@ int inet_bhash2_update_saddr(struct dtcp_stack *st, struct inet_sock *sk, const 
 	bind_hash(sk, tb2, by_connect);
 	return 0;
 }
+
+int inet_inherit_port(struct dtcp_stack *st, const struct inet_sock *listener, struct inet_sock *child)
+{
+	struct bind_table *bt = &st->bt;
+	struct inet_bind2_bucket *tb2 = listener->tb2;
+
+	DTCP_ASSERT(tb2);
+	if (!addr_eq(&tb2->addr, &child->rcv_saddr)) {
+		struct inet_bind2_bucket *own = bind_table_find2(bt, tb2->port, &child->rcv_saddr);
+
+		if (!own && !(own = tb2_create(bt, tb2->tb, &child->rcv_saddr, false)))
+			return -ENOBUFS;
+		tb2 = own;
+	}
+	bind_hash(child, tb2, false);
+	return 0;
+}

@@ -93,6 +93,10 @@ int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t
  * once all its address buckets are. Counters keep both steps O(1). */
 void inet_put_port(struct dtcp_stack *st, struct inet_sock *sk);
 
+/* Mirrors __inet_inherit_port(): an accepted child takes its listener's
+ * port, in the address bucket of its own local address. 0 or -ENOBUFS. */
+int inet_inherit_port(struct dtcp_stack *st, const struct inet_sock *listener, struct inet_sock *child);
+
 /* Move a port-holding socket to the address bucket of new_addr (connect()
  * choosing a source, or its undo). 0 or -ENOBUFS with nothing changed. */
 int inet_bhash2_update_saddr(struct dtcp_stack *st, struct inet_sock *sk, const struct in6_addr *new_addr);

@@ -61,7 +61,7 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk)
 
 /* Mirrors tcp_set_state(CLOSE) from another state: leave the established
  * table, and give the port back unless bind() fixed it. */
-static void set_state_close(struct dtcp_stack *st, struct inet_sock *sk)
+void inet_set_state_close(struct dtcp_stack *st, struct inet_sock *sk)
 {
 	if (sk->state == INET_LISTEN)
 		lhash_remove(&st->lh, sk);
@@ -219,7 +219,7 @@ int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct socka
 	sk->state = INET_SYN_SENT;
 	err = inet_hash_connect(st, sk);
 	if (err) {
-		set_state_close(st, sk);
+		inet_set_state_close(st, sk);
 		connect_undo(st, sk);
 		if (!sk->num && sk->bindaddr_lock)
 			sk->rcv_saddr = saved;
@@ -233,7 +233,7 @@ void inet_disconnect(struct dtcp_stack *st, struct inet_sock *sk)
 {
 	/* Mirrors tcp_disconnect(): a socket already CLOSE keeps its port. */
 	if (sk->state != INET_CLOSE)
-		set_state_close(st, sk);
+		inet_set_state_close(st, sk);
 	connect_undo(st, sk);
 	sk->ss = INET_SS_UNCONNECTED;
 }

@@ -28,6 +28,10 @@ int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct socka
  * bind() fixed it; getsockname()'s port stays (spec 5.9). */
 void inet_disconnect(struct dtcp_stack *st, struct inet_sock *sk);
 
+/* Mirrors tcp_set_state(CLOSE) from another state: leave the established
+ * (or listener) table, give the port back unless bind() fixed it. */
+void inet_set_state_close(struct dtcp_stack *st, struct inet_sock *sk);
+
 /* The socket becomes a TIME_WAIT entry: it keeps its 4-tuple and port. */
 void inet_enter_timewait(struct dtcp_stack *st, struct inet_sock *sk, bool peer_ts, bool fin_wait2);
 
