@@ -9,6 +9,7 @@
 
 #include "inet/inet_ops.h"
 #include "netif.h"
+#include "tcp/tcp_sock.h"
 
 #define DEFAULT_MAX_SOCKETS (4u * 1024 * 1024)
 
@@ -93,7 +94,8 @@ struct dtcp_stack *stack_create(const struct dtcp_stack_config *cfg_in, const st
 	sysctl_defaults(&st->sysctl);
 	env->random_bytes(env->arg, st->secret, sizeof(st->secret));
 	env->random_bytes(env->arg, seeds, sizeof(seeds));
-	pool_init(&st->sock_pool, "socket", sizeof(struct inet_sock), cfg.max_sockets);
+	pool_init(&st->sock_pool, "socket", sizeof(struct tcp_sock), cfg.max_sockets);
+	tcp_rtt_params_default(&st->rtt_params);
 
 	err = ifaddr_init(&st->ifs);
 	if (!err)

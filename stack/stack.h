@@ -19,6 +19,7 @@
 #include "sock/sock.h"
 #include "sock/socket_table.h"
 #include "tcp/tcp.h"
+#include "tcp/tcp_rtt.h"
 #include "timer.h"
 
 struct inet_counters {
@@ -48,6 +49,7 @@ struct dtcp_stack {
 	struct ip_counters ipc;
 	struct neigh_table nt;
 	struct tcp_counters tcpc;
+	struct tcp_rtt_params rtt_params;
 	struct timer_wheel timers; /* ticks of 1 ms */
 	struct link_loopback *lo_link;
 	uint16_t ip_id;

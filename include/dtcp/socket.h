@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,7 +81,49 @@ int dtcp_setsockopt(struct dtcp_stack *st, int fd, int level, int optname,
 int dtcp_getsockopt(struct dtcp_stack *st, int fd, int level, int optname,
                     void *optval, socklen_t *optlen);
 
-/** close(2). Releases the socket's port. -1 with EBADF. */
+/**
+ * connect(2). A blocking socket drives the stack's poll loop until the
+ * handshake ends; a non-blocking one returns EINPROGRESS and reports the
+ * outcome through SO_ERROR. connect(AF_UNSPEC) disconnects.
+ * @return 0, or -1 with errno EBADF, EINVAL, EAFNOSUPPORT, EISCONN, EALREADY,
+ *         EINPROGRESS, EADDRNOTAVAIL, ENETUNREACH, ECONNREFUSED, ETIMEDOUT,
+ *         ECONNRESET or ENOBUFS.
+ */
+int dtcp_connect(struct dtcp_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/**
+ * accept4(2) with SOCK_NONBLOCK / SOCK_CLOEXEC.
+ * @return a descriptor, or -1 with errno EBADF, EINVAL (not listening or bad
+ *         flags), EAGAIN (non-blocking, nothing queued), EMFILE or EFAULT.
+ */
+int dtcp_accept4(struct dtcp_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+
+/**
+ * send(2). Flags: MSG_DONTWAIT, MSG_NOSIGNAL (dtcp never raises SIGPIPE).
+ * @return bytes queued, or -1 with errno EBADF, EPIPE, ENOTCONN, EAGAIN,
+ *         ECONNRESET (or a pending error) or ENOBUFS.
+ */
+ssize_t dtcp_send(struct dtcp_stack *st, int fd, const void *buf, size_t len, int flags);
+
+/**
+ * recv(2). Flags: MSG_DONTWAIT, MSG_PEEK.
+ * @return bytes read, 0 at the end of the stream, or -1 with errno EBADF,
+ *         ENOTCONN, EAGAIN, ECONNRESET (or a pending error).
+ */
+ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flags);
+
+/** getpeername(2). -1 with EBADF, ENOTCONN, EINVAL or EFAULT. */
+int dtcp_getpeername(struct dtcp_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen);
+
+/** fcntl(2) F_GETFL / F_SETFL (O_NONBLOCK). -1 with EBADF or EINVAL. */
+int dtcp_fcntl(struct dtcp_stack *st, int fd, int cmd, int arg);
+
+/**
+ * close(2). An established connection closes in order (FIN, then TIME_WAIT
+ * on this side if it closed first), unread received data turns it into a
+ * reset; the stack keeps what it needs after the descriptor is gone.
+ * -1 with EBADF.
+ */
 int dtcp_close(struct dtcp_stack *st, int fd);
 
 #ifdef __cplusplus

@@ -9,6 +9,8 @@
 #include "addr.h"
 #include "inet/inet_ops.h"
 #include "stack.h"
+#include "netif.h"
+#include "tcp/tcp_sock.h"
 
 /* The single conversion from the internal convention to POSIX's. */
 static int api_ret(int ret)
@@ -32,6 +34,7 @@ struct inet_sock *sock_create(struct dtcp_stack *st, int family)
 	sk->ss = INET_SS_UNCONNECTED;
 	sk->fd = -1;
 	sk->uid = st->uid;
+	tcp_sock_init(tcp_sk(sk), st);
 	addr_set_any(&sk->rcv_saddr, family);
 	addr_set_any(&sk->daddr, family);
 	return sk;
@@ -40,6 +43,8 @@ struct inet_sock *sock_create(struct dtcp_stack *st, int family)
 void sock_destroy(struct dtcp_stack *st, struct inet_sock *sk)
 {
 	DTCP_ASSERT(!sk->tb2 && !sk->dest && hlist_unhashed(&sk->hash_node));
+	tcp_rtx_stop(tcp_sk(sk));
+	tcp_sock_free_buffers(tcp_sk(sk));
 	if (sk->fd >= 0)
 		socket_table_release(&st->socks, sk->fd);
 	pool_put(&st->sock_pool, sk);
@@ -188,9 +193,254 @@ int dtcp_close(struct dtcp_stack *st, int fd)
 
 	if (!sk)
 		return api_ret(-EBADF);
-	/* Without the TCP engine there is no orderly close to run: the socket
-	 * leaves every table now (the engine adds FIN and TIME_WAIT). */
-	inet_release(st, sk);
-	sock_destroy(st, sk);
+	tcp_close(tcp_sk(sk));
 	return 0;
+}
+
+/* Drive the stack until done(sk) or the socket's error; a non-blocking
+ * socket does not wait. Returns 0 when done, or -EAGAIN. */
+static int sock_wait(struct dtcp_stack *st, struct inet_sock *sk, bool nonblock,
+                     bool (*done)(const struct inet_sock *sk))
+{
+	while (!done(sk)) {
+		if (nonblock)
+			return -EAGAIN;
+		dtcp_stack_poll(st);
+	}
+	return 0;
+}
+
+static bool connect_done(const struct inet_sock *sk)
+{
+	return sk->state != INET_SYN_SENT && sk->state != INET_SYN_RECV;
+}
+
+int dtcp_connect(struct dtcp_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct inet_sock *sk = fd_sock(st, fd);
+	int err;
+
+	if (!sk)
+		return api_ret(-EBADF);
+	if ((int)addrlen < 0 || addrlen > sizeof(struct sockaddr_storage))
+		return api_ret(-EINVAL);
+	if (!addr)
+		return api_ret(-EFAULT);
+	if (addrlen >= sizeof(addr->sa_family) && addr->sa_family == AF_UNSPEC && sk->state != INET_CLOSE &&
+	    sk->state != INET_LISTEN) {
+		/* tcp_disconnect(): the peer gets a reset. */
+		tcp_send_active_reset(tcp_sk(sk));
+	}
+	err = inet_connect(st, sk, addr, addrlen);
+	if (err || addr->sa_family == AF_UNSPEC)
+		return api_ret(err);
+	err = tcp_connect(tcp_sk(sk));
+	if (err) {
+		tcp_done(tcp_sk(sk), -err);
+		return api_ret(err);
+	}
+	if (sk->nonblock)
+		return api_ret(-EINPROGRESS);
+	sock_wait(st, sk, false, connect_done);
+	if (sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT) {
+		sk->ss = INET_SS_CONNECTED;
+		return 0;
+	}
+	err = sk->err ? sk->err : ECONNREFUSED;
+	sk->err = 0;
+	return api_ret(-err);
+}
+
+static bool accept_ready(const struct inet_sock *sk)
+{
+	return tcp_sk((struct inet_sock *)sk)->acceptq_head != NULL || sk->state != INET_LISTEN;
+}
+
+int dtcp_accept4(struct dtcp_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+	struct inet_sock *sk = fd_sock(st, fd), *csk;
+	struct tcp_sock *l, *c;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int cfd, err;
+
+	if (!sk)
+		return api_ret(-EBADF);
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return api_ret(-EINVAL);
+	if (sk->state != INET_LISTEN)
+		return api_ret(-EINVAL);
+	l = tcp_sk(sk);
+	err = sock_wait(st, sk, sk->nonblock, accept_ready);
+	if (err)
+		return api_ret(err);
+	if (sk->state != INET_LISTEN)
+		return api_ret(-EINVAL);
+	c = l->acceptq_head;
+	csk = &c->inet;
+	cfd = socket_table_alloc(&st->socks, csk);
+	if (cfd < 0)
+		return api_ret(cfd);
+	l->acceptq_head = c->acc_next;
+	if (!l->acceptq_head)
+		l->acceptq_tail = NULL;
+	l->acceptq_len--;
+	c->acc_next = NULL;
+	c->in_acceptq = 0;
+	c->parent = NULL;
+	csk->fd = cfd;
+	csk->nonblock = !!(flags & SOCK_NONBLOCK);
+	if (addr || addrlen) {
+		len = sock_fill_addr(csk, &csk->daddr, csk->dport, &ss);
+		err = copy_addr_out(&ss, len, addr, addrlen);
+		if (err)
+			return api_ret(err);
+	}
+	return cfd;
+}
+
+static bool send_ready(const struct inet_sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	return sk->err || tp->snd_shutdown || (sk->state != INET_ESTABLISHED && sk->state != INET_CLOSE_WAIT &&
+	                                       sk->state != INET_SYN_SENT && sk->state != INET_SYN_RECV) ||
+	       ((sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT) && tp->snd.len < tp->sndbuf);
+}
+
+ssize_t dtcp_send(struct dtcp_stack *st, int fd, const void *buf, size_t len, int flags)
+{
+	struct inet_sock *sk = fd_sock(st, fd);
+	struct tcp_sock *tp;
+	size_t done = 0;
+
+	if (!sk)
+		return api_ret(-EBADF);
+	tp = tcp_sk(sk);
+	if (!buf && len)
+		return api_ret(-EFAULT);
+	while (done < len || !len) {
+		int n, err;
+
+		if (sk->err) {
+			err = sk->err;
+			sk->err = 0;
+			return done ? (ssize_t)done : api_ret(-err);
+		}
+		if (tp->snd_shutdown || sk->state == INET_CLOSE || sk->state == INET_LISTEN ||
+		    (sk->state != INET_ESTABLISHED && sk->state != INET_CLOSE_WAIT && sk->state != INET_SYN_SENT &&
+		     sk->state != INET_SYN_RECV))
+			return done ? (ssize_t)done : api_ret(-EPIPE);
+		if (sk->state == INET_SYN_SENT || sk->state == INET_SYN_RECV || tp->snd.len >= tp->sndbuf) {
+			err = sock_wait(st, sk, sk->nonblock || (flags & MSG_DONTWAIT) || done, send_ready);
+			if (err)
+				return done ? (ssize_t)done : api_ret(err);
+			continue;
+		}
+		if (!len)
+			return 0;
+		n = tcp_sndbuf_write(tp, (const uint8_t *)buf + done, (uint32_t)DTCP_MIN(len - done, (size_t)UINT32_MAX));
+		if (n < 0)
+			return done ? (ssize_t)done : api_ret(n);
+		done += (size_t)n;
+		tcp_push(tp);
+	}
+	return (ssize_t)done;
+}
+
+static bool recv_ready(const struct inet_sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	return tp->rcvq_bytes || tp->rcv_shutdown || sk->err || sk->state == INET_CLOSE || sk->state == INET_LISTEN;
+}
+
+ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flags)
+{
+	struct inet_sock *sk = fd_sock(st, fd);
+	struct tcp_sock *tp;
+	size_t done = 0;
+	uint32_t before;
+	int err;
+
+	if (!sk)
+		return api_ret(-EBADF);
+	tp = tcp_sk(sk);
+	if (sk->state == INET_LISTEN)
+		return api_ret(-ENOTCONN);
+	if (sk->state == INET_CLOSE && !tp->rcvq_bytes && !sk->err && sk->ss != INET_SS_CONNECTED)
+		return api_ret(-ENOTCONN);
+	err = sock_wait(st, sk, sk->nonblock || (flags & MSG_DONTWAIT), recv_ready);
+	if (err)
+		return api_ret(err);
+	if (!tp->rcvq_bytes) {
+		if (sk->err) {
+			err = sk->err;
+			sk->err = 0;
+			return api_ret(-err);
+		}
+		return 0;   /* end of stream */
+	}
+	if (!buf && len)
+		return api_ret(-EFAULT);
+	before = tcp_rcv_window(tp);
+	for (struct dtcp_pkt *p = tp->rcvq_head; p && done < len;) {
+		uint32_t n = (uint32_t)DTCP_MIN((size_t)p->data_len, len - done);
+
+		memcpy((uint8_t *)buf + done, dtcp_pkt_data(p), n);
+		done += n;
+		if (flags & MSG_PEEK) {
+			p = p->next;
+			continue;
+		}
+		tp->rcvq_bytes -= n;
+		if (n < p->data_len) {
+			pkt_adj(p, (uint16_t)n);
+			break;
+		}
+		tp->rcvq_head = p->next;
+		if (!tp->rcvq_head)
+			tp->rcvq_tail = NULL;
+		p->next = NULL;
+		pkt_free_any(st, p);
+		p = tp->rcvq_head;
+	}
+	/* Tell the peer when the window opened by a segment or more (RFC
+	 * 9293 3.8.6.2.2's receiver side of silly window avoidance). */
+	if (!(flags & MSG_PEEK) && tcp_rcv_window(tp) - before >= tp->mss &&
+	    (sk->state == INET_ESTABLISHED || sk->state == INET_FIN_WAIT1 || sk->state == INET_FIN_WAIT2))
+		tcp_send_ack(tp);
+	return (ssize_t)done;
+}
+
+int dtcp_getpeername(struct dtcp_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct inet_sock *sk = fd_sock(st, fd);
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (!sk)
+		return api_ret(-EBADF);
+	/* inet_getname(): no peer before the handshake ends, nor after CLOSE. */
+	if (!sk->dport || sk->state == INET_CLOSE || sk->state == INET_SYN_SENT || sk->state == INET_LISTEN)
+		return api_ret(-ENOTCONN);
+	len = sock_fill_addr(sk, &sk->daddr, sk->dport, &ss);
+	return api_ret(copy_addr_out(&ss, len, addr, addrlen));
+}
+
+int dtcp_fcntl(struct dtcp_stack *st, int fd, int cmd, int arg)
+{
+	struct inet_sock *sk = fd_sock(st, fd);
+
+	if (!sk)
+		return api_ret(-EBADF);
+	switch (cmd) {
+	case F_GETFL:
+		return O_RDWR | (sk->nonblock ? O_NONBLOCK : 0);
+	case F_SETFL:
+		sk->nonblock = !!(arg & O_NONBLOCK);
+		return 0;
+	default:
+		return api_ret(-EINVAL);
+	}
 }

@@ -11,7 +11,10 @@
 struct dtcp_stack;
 
 struct tcp_counters {
-	uint64_t TcpInSegs, TcpInErrs, TcpInCsumErrors, TcpOutSegs, TcpOutRsts;
+	uint64_t TcpInSegs, TcpInErrs, TcpInCsumErrors, TcpOutSegs, TcpOutRsts, TcpRetransSegs;
+	uint64_t TcpActiveOpens, TcpPassiveOpens, TcpAttemptFails, TcpEstabResets;
+	uint64_t TcpExtListenOverflows, TcpExtListenDrops, TcpExtTCPChallengeACK, TcpExtTCPAbortOnData;
+	uint64_t TcpExtTCPOFOQueue, TcpExtTW;
 	uint64_t TcpExtTCPNoEngineDrops;   /* segments for a socket, before the state machine exists */
 };
 

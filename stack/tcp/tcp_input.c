@@ -1,7 +1,9 @@
-/* The receive path's first steps (RFC 9293 3.10.7): header and checksum
- * validation, demultiplexing (established table, then listeners), and the
- * reset that answers a segment reaching no socket (3.10.7.1). The state
- * machine plugs in where a socket is found. Stack thread only. */
+/* The receive path (RFC 9293 3.10.7, "SEGMENT ARRIVES"): header and
+ * checksum validation, demultiplexing (established table, then listeners),
+ * the reset for a segment that reaches no socket (3.10.7.1), the passive and
+ * active opens, and the synchronized states with RFC 5961's protections.
+ * Stack thread only. */
+#include <errno.h>
 #include <string.h>
 
 #include "addr.h"
@@ -12,6 +14,10 @@
 #include "stack.h"
 #include "tcp/tcp.h"
 #include "tcp/tcp_hdr.h"
+#include "tcp/tcp_opts.h"
+#include "tcp/tcp_sock.h"
+#include "inet/inet_ops.h"
+#include "sock/sock.h"
 
 static uint64_t tcp_pseudo(const struct in6_addr *s, const struct in6_addr *d, uint32_t len)
 {
@@ -64,6 +70,339 @@ static void tcp_send_reset(struct dtcp_stack *st, struct netif *in, const struct
 		ipv6_output(st, p, daddr, saddr, IPPROTO_TCP, 64);
 }
 
+/* What a segment carries, parsed once. */
+struct seg_info {
+	const struct tcp_hdr *th;
+	struct tcp_opts opts;
+	uint32_t seq, ack, len;      /* len: payload bytes */
+	uint32_t doff;
+	uint16_t wnd;
+	uint8_t flags;
+};
+
+static void tcp_take_options(struct tcp_sock *tp, const struct seg_info *si)
+{
+	/* RFC 9293 3.7.1: without an MSS option, 536 (IPv4) or 1220 (IPv6). */
+	uint16_t peer_mss = (si->opts.present & TCP_OPTS_MSS) ? si->opts.mss
+	                    : addr_is_mapped(&tp->inet.daddr) ? 536 : 1220;
+	uint16_t route = tcp_route_mss(tp);
+
+	tp->mss = peer_mss < route ? peer_mss : route;
+	/* Scaling only if both sides offered it (RFC 7323 2.2). */
+	tp->ws_ok = !!(si->opts.present & TCP_OPTS_WSCALE);
+	tp->snd_wscale = tp->ws_ok ? si->opts.wscale : 0;
+	if (!tp->ws_ok)
+		tp->rcv_wscale = 0;
+	tp->sack_ok = !!(si->opts.present & TCP_OPTS_SACK_PERM);
+	tp->ts_ok = !!(si->opts.present & TCP_OPTS_TS);
+	if (tp->ts_ok)
+		tp->ts_recent = si->opts.tsval;
+}
+
+/* A SYN for a listener: a child in SYN_RECV, answered with a SYN-ACK. */
+static void tcp_rcv_listen(struct dtcp_stack *st, struct tcp_sock *l, const struct seg_info *si,
+                           const struct in6_addr *saddr, const struct in6_addr *daddr, struct netif *in)
+{
+	struct tcp_sock *c;
+	struct inet_sock *csk;
+
+	if (si->flags & TCP_FLAG_RST)
+		return;
+	if (si->flags & TCP_FLAG_ACK) {
+		tcp_send_reset(st, in, si->th, si->len, saddr, daddr);
+		return;
+	}
+	if (!(si->flags & TCP_FLAG_SYN) || (si->flags & TCP_FLAG_FIN))
+		return;
+	/* A full accept queue, or as many half-open children as the backlog
+	 * allows: the SYN is dropped and counted, and the peer retries. */
+	if (l->acceptq_len >= (uint32_t)l->inet.backlog || l->synq_len >= (uint32_t)l->inet.backlog + 1) {
+		st->tcpc.TcpExtListenOverflows++;
+		st->tcpc.TcpExtListenDrops++;
+		return;
+	}
+	csk = sock_create(st, l->inet.family);
+	if (!csk) {
+		st->tcpc.TcpExtListenDrops++;
+		return;
+	}
+	c = tcp_sk(csk);
+	csk->rcv_saddr = *daddr;
+	csk->daddr = *saddr;
+	csk->dport = ntohs(si->th->sport);
+	csk->sport = l->inet.num;
+	csk->ipv6only = l->inet.ipv6only;
+	csk->uid = l->inet.uid;
+	c->rcvbuf = l->rcvbuf;
+	c->sndbuf = l->sndbuf;
+	if (inet_inherit_port(st, &l->inet, csk)) {
+		sock_destroy(st, csk);
+		st->tcpc.TcpExtListenDrops++;
+		return;
+	}
+	csk->state = INET_SYN_RECV;
+	csk->ss = INET_SS_CONNECTED;
+	ehash_insert(&st->eh, csk);
+	c->irs = si->seq;
+	c->rcv_nxt = si->seq + 1;
+	c->rcv_wscale = 7;
+	tcp_take_options(c, si);
+	c->snd_wnd = si->wnd;           /* a SYN's window is not scaled */
+	c->snd_wl1 = si->seq;
+	c->iss = tcp_isn(st, csk);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss + 1;
+	c->snd_wl2 = c->iss;
+	c->parent = l;
+	hlist_add_head(&c->child_node, &l->synq);
+	l->synq_len++;
+	st->tcpc.TcpPassiveOpens++;
+	tcp_send_segment(c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->iss, 0, 0);
+	tcp_rtx_arm(c, tcp_rto_ms(c));
+}
+
+/* RFC 9293 3.10.7.3: SYN_SENT. */
+static void tcp_rcv_synsent(struct dtcp_stack *st, struct tcp_sock *tp, const struct seg_info *si,
+                            const struct in6_addr *saddr, const struct in6_addr *daddr, struct netif *in)
+{
+	struct inet_sock *sk = &tp->inet;
+	bool ack_ok = false;
+
+	if (si->flags & TCP_FLAG_ACK) {
+		if (seq_leq(si->ack, tp->iss) || seq_gt(si->ack, tp->snd_nxt)) {
+			tcp_send_reset(st, in, si->th, si->len, saddr, daddr);
+			return;
+		}
+		ack_ok = true;
+	}
+	if (si->flags & TCP_FLAG_RST) {
+		if (ack_ok)
+			tcp_done(tp, ECONNREFUSED);
+		return;
+	}
+	if (!(si->flags & TCP_FLAG_SYN))
+		return;
+	tp->irs = si->seq;
+	tp->rcv_nxt = si->seq + 1;
+	tcp_take_options(tp, si);
+	tp->snd_wnd = si->wnd;
+	tp->snd_wl1 = si->seq;
+	tp->snd_wl2 = si->ack;
+	if (ack_ok) {
+		tp->snd_una = si->ack;
+		tcp_rtt_ack(&tp->rtt, &st->rtt_params, si->ack, stack_now_ns(st) / 1000u);
+		tcp_rtx_stop(tp);
+		tp->retries = 0;
+		sk->state = INET_ESTABLISHED;
+		sk->ss = INET_SS_CONNECTED;
+		tcp_send_ack(tp);
+		tcp_push(tp);
+		return;
+	}
+	/* Simultaneous open (3.10.7.3 fourth step). */
+	sk->state = INET_SYN_RECV;
+	tcp_send_segment(tp, TCP_FLAG_SYN | TCP_FLAG_ACK, tp->iss, 0, 0);
+}
+
+/* RFC 9293 3.10.7.4 first check: is the segment in the receive window? */
+static bool tcp_seq_acceptable(const struct tcp_sock *tp, const struct seg_info *si)
+{
+	uint32_t wnd = tp->rcv_adv - tp->rcv_nxt, len = si->len + !!(si->flags & TCP_FLAG_SYN) +
+	                                                   !!(si->flags & TCP_FLAG_FIN);
+
+	if ((int32_t)wnd < 0)
+		wnd = 0;
+	if (!len)
+		return wnd ? seq_geq(si->seq, tp->rcv_nxt) && seq_lt(si->seq, tp->rcv_nxt + wnd) : si->seq == tp->rcv_nxt;
+	if (!wnd)
+		return false;
+	return (seq_geq(si->seq, tp->rcv_nxt) && seq_lt(si->seq, tp->rcv_nxt + wnd)) ||
+	       (seq_geq(si->seq + len - 1, tp->rcv_nxt) && seq_lt(si->seq + len - 1, tp->rcv_nxt + wnd));
+}
+
+/* An established child joins its listener's accept queue. */
+static void tcp_child_established(struct tcp_sock *c)
+{
+	struct tcp_sock *l = c->parent;
+
+	if (!l)
+		return;
+	hlist_del(&c->child_node);
+	l->synq_len--;
+	c->in_acceptq = 1;
+	c->acc_next = NULL;
+	if (l->acceptq_tail)
+		l->acceptq_tail->acc_next = c;
+	else
+		l->acceptq_head = c;
+	l->acceptq_tail = c;
+	l->acceptq_len++;
+}
+
+/* Queue in-order payload (zero copy: the packet itself, trimmed to it). */
+static void tcp_queue_data(struct tcp_sock *tp, struct dtcp_pkt *p, uint32_t off, uint32_t len)
+{
+	DTCP_ASSERT(p->nb_segs == 1);
+	pkt_adj(p, (uint16_t)off);
+	pkt_trim_to(p, len);
+	p->next = NULL;
+	if (tp->rcvq_tail)
+		tp->rcvq_tail->next = p;
+	else
+		tp->rcvq_head = p;
+	tp->rcvq_tail = p;
+	tp->rcvq_bytes += len;
+	tp->rcv_nxt += len;
+}
+
+/* 3.10.7.4: the synchronized states. Returns true if it kept the packet. */
+static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg_info *si, struct dtcp_pkt *p)
+{
+	struct inet_sock *sk = &tp->inet;
+	bool kept = false;
+
+	if (sk->state == INET_TIME_WAIT) {
+		/* A retransmitted FIN is acknowledged again and restarts the wait. */
+		if ((si->flags & TCP_FLAG_FIN) && !(si->flags & TCP_FLAG_RST)) {
+			tcp_send_ack(tp);
+			tcp_rtx_arm(tp, TCP_MSL_TW_MS);
+		} else if (si->flags & TCP_FLAG_RST) {
+			tcp_done(tp, 0);
+		}
+		return false;
+	}
+	if (!tcp_seq_acceptable(tp, si)) {
+		if (!(si->flags & TCP_FLAG_RST))
+			tcp_send_ack(tp);
+		return false;
+	}
+	if (si->flags & TCP_FLAG_RST) {
+		/* RFC 5961 3.2: only an exact match resets; else a challenge ACK. */
+		if (si->seq != tp->rcv_nxt) {
+			st->tcpc.TcpExtTCPChallengeACK++;
+			tcp_send_ack(tp);
+			return false;
+		}
+		tcp_done(tp, sk->state == INET_CLOSE_WAIT ? EPIPE : ECONNRESET);
+		return false;
+	}
+	if (si->flags & TCP_FLAG_SYN) {
+		/* RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK. */
+		st->tcpc.TcpExtTCPChallengeACK++;
+		tcp_send_ack(tp);
+		return false;
+	}
+	if (!(si->flags & TCP_FLAG_ACK))
+		return false;
+	if (sk->state == INET_SYN_RECV) {
+		if (seq_leq(si->ack, tp->snd_una) || seq_gt(si->ack, tp->snd_nxt)) {
+			struct in6_addr s = sk->daddr, d = sk->rcv_saddr;
+
+			tcp_send_reset(st, &st->ifs.ifs[p->ifindex - 1], si->th, si->len, &s, &d);
+			return false;
+		}
+		sk->state = INET_ESTABLISHED;
+		tp->snd_wnd = (uint32_t)si->wnd << tp->snd_wscale;
+		tp->snd_wl1 = si->seq;
+		tp->snd_wl2 = si->ack;
+		tcp_child_established(tp);
+	}
+	/* RFC 5961 5.2 and 3.10.7.4 fifth check: the acceptable ACK range. */
+	if (seq_gt(si->ack, tp->snd_nxt)) {
+		tcp_send_ack(tp);
+		return false;
+	}
+	if (seq_gt(si->ack, tp->snd_una)) {
+		uint32_t acked = si->ack - tp->snd_una;
+		uint32_t data = acked;
+
+		if (tp->fin_sent && si->ack == tp->snd_nxt)
+			data--;   /* the FIN takes a sequence number, not a byte */
+		if (data > tp->snd.len)
+			data = tp->snd.len;
+		if (data)
+			tcp_sndbuf_consume(tp, data);
+		tp->snd_una = si->ack;
+		tcp_rtt_ack(&tp->rtt, &st->rtt_params, si->ack, stack_now_ns(st) / 1000u);
+		tp->retries = 0;
+		if (tp->snd_una == tp->snd_nxt)
+			tcp_rtx_stop(tp);
+		else
+			tcp_rtx_arm(tp, tcp_rto_ms(tp));
+	}
+	/* Window update (3.10.7.4): from a newer segment, or the same with a newer ACK. */
+	if (seq_lt(tp->snd_wl1, si->seq) || (tp->snd_wl1 == si->seq && seq_leq(tp->snd_wl2, si->ack))) {
+		tp->snd_wnd = (uint32_t)si->wnd << tp->snd_wscale;
+		tp->snd_wl1 = si->seq;
+		tp->snd_wl2 = si->ack;
+	}
+	if (tp->fin_sent && tp->snd_una == tp->snd_nxt) {
+		/* Our FIN is acknowledged. */
+		switch (sk->state) {
+		case INET_FIN_WAIT1:
+			sk->state = INET_FIN_WAIT2;
+			break;
+		case INET_CLOSING:
+			tcp_time_wait(tp);
+			return false;
+		case INET_LAST_ACK:
+			tcp_done(tp, 0);
+			return false;
+		default:
+			break;
+		}
+	}
+	if (tp->ts_ok && (si->opts.present & TCP_OPTS_TS) && seq_leq(si->seq, tp->rcv_nxt))
+		tp->ts_recent = si->opts.tsval;
+	/* Text (seventh check), in order only for now: anything else is
+	 * answered with a duplicate ACK and dropped. */
+	if (si->len && (sk->state == INET_ESTABLISHED || sk->state == INET_FIN_WAIT1 ||
+	                sk->state == INET_FIN_WAIT2) && !tp->rcv_shutdown) {
+		uint32_t skip = tp->rcv_nxt - si->seq, room = tcp_rcv_window(tp);
+
+		if (seq_leq(si->seq, tp->rcv_nxt) && skip < si->len) {
+			uint32_t len = si->len - skip;
+
+			if (len > room)
+				len = room;
+			if (len) {
+				tcp_queue_data(tp, p, si->doff + skip, len);
+				kept = true;
+			}
+			if (len < si->len - skip)
+				si->flags &= (uint8_t)~TCP_FLAG_FIN;   /* the FIN lies past what we took */
+		} else {
+			si->flags &= (uint8_t)~TCP_FLAG_FIN;
+		}
+		tcp_send_ack(tp);
+	}
+	/* FIN (eighth check), once everything before it has arrived. */
+	if ((si->flags & TCP_FLAG_FIN) && si->seq + si->len == tp->rcv_nxt && !tp->rcv_shutdown) {
+		tp->rcv_nxt++;
+		tp->rcv_shutdown = 1;
+		tcp_send_ack(tp);
+		switch (sk->state) {
+		case INET_SYN_RECV:
+		case INET_ESTABLISHED:
+			sk->state = INET_CLOSE_WAIT;
+			break;
+		case INET_FIN_WAIT1:
+			if (tp->fin_sent && tp->snd_una == tp->snd_nxt)
+				tcp_time_wait(tp);
+			else
+				sk->state = INET_CLOSING;
+			return kept;
+		case INET_FIN_WAIT2:
+			tcp_time_wait(tp);
+			return kept;
+		default:
+			break;
+		}
+	}
+	tcp_push(tp);
+	return kept;
+}
+
 void tcp_input(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_addr *saddr,
                const struct in6_addr *daddr)
 {
@@ -71,11 +410,11 @@ void tcp_input(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_addr 
 	struct netif *in = &st->ifs.ifs[p->ifindex - 1];
 	const struct tcp_hdr *th = pkt_header(p, sizeof(*th));
 	struct tcp_hdr copy;
-	uint32_t doff;
+	struct seg_info si;
 	struct inet_sock *sk;
 
 	c->TcpInSegs++;
-	if (!th || (doff = tcp_hdr_doff(th)) < sizeof(*th) || doff > p->pkt_len || !pkt_header(p, doff)) {
+	if (!th || (si.doff = tcp_hdr_doff(th)) < sizeof(*th) || si.doff > p->pkt_len || !pkt_header(p, si.doff)) {
 		c->TcpInErrs++;
 		netif_pkt_free(in, p);
 		return;
@@ -88,16 +427,39 @@ void tcp_input(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_addr 
 		netif_pkt_free(in, p);
 		return;
 	}
+	copy = *th;
+	si.th = &copy;
+	si.flags = tcp_hdr_flags(th);
+	si.seq = ntohl(th->seq);
+	si.ack = ntohl(th->ack);
+	si.wnd = ntohs(th->window);
+	si.len = p->pkt_len - si.doff;
+	/* Malformed options are ignored as a whole, as Linux does. */
+	memset(&si.opts, 0, sizeof(si.opts));
+	if (tcp_opts_parse((const uint8_t *)th + sizeof(*th), si.doff - (uint32_t)sizeof(*th),
+	                   si.flags & TCP_FLAG_SYN, &si.opts))
+		memset(&si.opts, 0, sizeof(si.opts));
 	sk = ehash_lookup(&st->eh, daddr, ntohs(th->dport), saddr, ntohs(th->sport));
-	if (!sk)
-		sk = lhash_lookup(&st->lh, daddr, ntohs(th->dport));
 	if (sk) {
-		/* The state machine is the next step of the engine. */
-		c->TcpExtTCPNoEngineDrops++;
+		struct tcp_sock *tp = tcp_sk(sk);
+		bool kept;
+
+		if (sk->state == INET_SYN_SENT) {
+			tcp_rcv_synsent(st, tp, &si, saddr, daddr, in);
+			kept = false;
+		} else {
+			kept = tcp_rcv_state(st, tp, &si, p);
+		}
+		if (!kept)
+			netif_pkt_free(in, p);
+		return;
+	}
+	sk = lhash_lookup(&st->lh, daddr, ntohs(th->dport));
+	if (sk) {
+		tcp_rcv_listen(st, tcp_sk(sk), &si, saddr, daddr, in);
 		netif_pkt_free(in, p);
 		return;
 	}
-	copy = *th;
-	tcp_send_reset(st, in, &copy, p->pkt_len - doff, saddr, daddr);
+	tcp_send_reset(st, in, &copy, si.len, saddr, daddr);
 	netif_pkt_free(in, p);
 }

@@ -200,16 +200,29 @@ Test(tcp_input, malformed_segments_dropped)
 	cr_assert_null(take_rst(false, &r), "no reset to a malformed segment");
 }
 
-Test(tcp_input, listener_gets_no_reset)
+Test(tcp_input, listener_answers_syn_ack)
 {
 	int l = th_socket(AF_INET, NULL);
-	const struct tcp_hdr *r;
+	struct dtcp_pkt *p = NULL;
+	const struct tcp_hdr *th;
 
 	cr_assert_eq(th_bind(l, "0.0.0.0", 80), 0);
 	cr_assert_eq(th_listen(l), 0);
-	send_in(make_seg(&(struct seg){ .sport = 40000, .dport = 80, .seq = 1, .flags = TCP_FLAG_SYN }));
-	cr_assert_null(take_rst(false, &r));
-	cr_assert_eq(st->tcpc.TcpExtTCPNoEngineDrops, 1);
+	send_in(make_seg(&(struct seg){ .sport = 40000, .dport = 80, .seq = 41, .flags = TCP_FLAG_SYN }));
+	cr_assert_eq(link_pair_ops.rx_burst(peer, &p, 1), 1);
+	th = (const struct tcp_hdr *)(dtcp_pkt_data(p) + 20);
+	cr_assert_eq(tcp_hdr_flags(th), TCP_FLAG_SYN | TCP_FLAG_ACK);
+	cr_assert_eq(ntohl(th->ack), 42);
+	cr_assert_eq(ntohs(th->sport), 80);
+	cr_assert_eq(st->tcpc.TcpOutRsts, 0);
+	cr_assert_eq(st->tcpc.TcpPassiveOpens, 1);
+	link_pair_ops.pkt_free(peer, p);
+	/* Closing the listener resets the half-open child. */
+	cr_assert_eq(dtcp_close(st, l), 0);
+	cr_assert_eq(link_pair_ops.rx_burst(peer, &p, 1), 1);
+	th = (const struct tcp_hdr *)(dtcp_pkt_data(p) + 20);
+	cr_assert(tcp_hdr_flags(th) & TCP_FLAG_RST);
+	link_pair_ops.pkt_free(peer, p);
 }
 
 Test(tcp_input, random_segments_never_crash)

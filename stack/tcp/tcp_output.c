@@ -1,0 +1,165 @@
+/* Segment transmission (RFC 9293 3.8, 3.10): building headers and options,
+ * the receive window to advertise, and what the send window lets out.
+ * No retransmission logic here (tcp_timer.c decides when). Stack thread only. */
+#include <errno.h>
+#include <string.h>
+
+#include "addr.h"
+#include "ip/csum.h"
+#include "ip/ip.h"
+#include "netif.h"
+#include "pkt.h"
+#include "stack.h"
+#include "tcp/tcp_opts.h"
+#include "tcp/tcp_sock.h"
+
+uint16_t tcp_route_mss(struct tcp_sock *tp)
+{
+	struct netif *nif = ifaddr_route(&tp->st->ifs, &tp->inet.daddr);
+	uint32_t mtu = nif ? nif->info.mtu : 1280;
+	uint32_t hdrs = addr_is_mapped(&tp->inet.daddr) ? 40 : 60;
+
+	return (uint16_t)(mtu > hdrs + 64 ? mtu - hdrs : 536);
+}
+
+uint32_t tcp_rcv_window(const struct tcp_sock *tp)
+{
+	uint32_t free_space = tp->rcvbuf > tp->rcvq_bytes ? tp->rcvbuf - tp->rcvq_bytes : 0;
+	uint32_t max = 65535u << tp->rcv_wscale;
+
+	return free_space < max ? free_space : max;
+}
+
+static void sndbuf_copy(const struct tcp_sndbuf *b, uint32_t off, uint8_t *dst, uint32_t len)
+{
+	uint32_t pos = (b->head + off) & (b->cap - 1), first = b->cap - pos;
+
+	if (first > len)
+		first = len;
+	memcpy(dst, b->data + pos, first);
+	memcpy(dst + first, b->data, len - first);
+}
+
+int tcp_send_segment(struct tcp_sock *tp, uint8_t flags, uint32_t seq, uint32_t off, uint32_t len)
+{
+	struct dtcp_stack *st = tp->st;
+	struct inet_sock *sk = &tp->inet;
+	struct netif *nif = ifaddr_route(&st->ifs, &sk->daddr);
+	struct tcp_opts o = { 0 };
+	uint8_t obuf[TCP_OPTS_MAX_LEN];
+	uint32_t olen, win;
+	struct dtcp_pkt *p;
+	struct tcp_hdr *th;
+	bool syn = flags & TCP_FLAG_SYN;
+
+	if (!nif || !nif->ops)
+		return -ENETUNREACH;
+	if (syn) {
+		/* RFC 9293 3.7.1, RFC 7323, RFC 2018: offered on a SYN, echoed
+		 * on a SYN-ACK only if the peer offered them. */
+		bool synack = flags & TCP_FLAG_ACK;
+
+		o.present |= TCP_OPTS_MSS;
+		o.mss = tcp_route_mss(tp);
+		if (!synack || tp->ws_ok) {
+			o.present |= TCP_OPTS_WSCALE;
+			o.wscale = tp->rcv_wscale;
+		}
+		if (!synack || tp->sack_ok)
+			o.present |= TCP_OPTS_SACK_PERM;
+	}
+	if (syn ? (!(flags & TCP_FLAG_ACK) || tp->ts_ok) : tp->ts_ok) {
+		o.present |= TCP_OPTS_TS;
+		o.tsval = stack_now_ms(st) + tp->ts_offset;
+		o.tsecr = tp->ts_recent;
+	}
+	olen = tcp_opts_build(obuf, sizeof(obuf), &o);
+	p = netif_pkt_alloc(nif);
+	if (!p)
+		return -ENOBUFS;
+	p->ifindex = (uint16_t)nif->ifindex;
+	th = (struct tcp_hdr *)pkt_append(p, (uint16_t)(sizeof(*th) + olen + len));
+	if (!th) {
+		netif_pkt_free(nif, p);
+		return -EMSGSIZE;
+	}
+	memset(th, 0, sizeof(*th));
+	th->sport = htons(sk->num);
+	th->dport = htons(sk->dport);
+	th->seq = htonl(seq);
+	if (flags & TCP_FLAG_ACK)
+		th->ack = htonl(tp->rcv_nxt);
+	tcp_hdr_set_doff(th, sizeof(*th) + olen);
+	tcp_hdr_set_flags(th, flags);
+	/* The window of a SYN is never scaled (RFC 7323 2.2). */
+	win = tcp_rcv_window(tp);
+	th->window = htons((uint16_t)(syn ? (win > 65535 ? 65535 : win) : win >> tp->rcv_wscale));
+	memcpy(th + 1, obuf, olen);
+	if (len)
+		sndbuf_copy(&tp->snd, off, (uint8_t *)(th + 1) + olen, len);
+	if (!nif->loopback) {
+		uint32_t tlen = (uint32_t)sizeof(*th) + olen + len;
+		uint64_t ph = addr_is_mapped(&sk->daddr)
+		                  ? csum_pseudo_v4(addr_v4(&sk->rcv_saddr), addr_v4(&sk->daddr), IPPROTO_TCP, tlen)
+		                  : csum_pseudo_v6(&sk->rcv_saddr, &sk->daddr, IPPROTO_TCP, tlen);
+
+		th->csum = csum_finish(csum_add_buf(ph, th, tlen, false));
+	}
+	if (flags & TCP_FLAG_ACK)
+		tp->rcv_adv = tp->rcv_nxt + (syn ? (win > 65535 ? 65535 : win) : (win >> tp->rcv_wscale) << tp->rcv_wscale);
+	st->tcpc.TcpOutSegs++;
+	if (addr_is_mapped(&sk->daddr))
+		return ipv4_output(st, p, addr_v4(&sk->rcv_saddr), addr_v4(&sk->daddr), IPPROTO_TCP, 0, 64);
+	return ipv6_output(st, p, &sk->rcv_saddr, &sk->daddr, IPPROTO_TCP, 64);
+}
+
+void tcp_send_ack(struct tcp_sock *tp)
+{
+	tcp_send_segment(tp, TCP_FLAG_ACK, tp->snd_nxt, 0, 0);
+}
+
+void tcp_send_active_reset(struct tcp_sock *tp)
+{
+	tcp_send_segment(tp, TCP_FLAG_RST | TCP_FLAG_ACK, tp->snd_nxt, 0, 0);
+	tp->st->tcpc.TcpOutRsts++;
+}
+
+void tcp_push(struct tcp_sock *tp)
+{
+	uint8_t state = tp->inet.state;
+
+	if (state != INET_ESTABLISHED && state != INET_CLOSE_WAIT && state != INET_FIN_WAIT1 &&
+	    state != INET_CLOSING && state != INET_LAST_ACK)
+		return;
+	for (;;) {
+		uint32_t sent = tp->snd_nxt - tp->snd_una - (tp->fin_sent ? 1 : 0);
+		uint32_t unsent = tp->snd.len - sent;
+		uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+		uint32_t room = seq_lt(tp->snd_nxt, wnd_end) ? wnd_end - tp->snd_nxt : 0;
+		uint32_t n = unsent < tcp_send_mss(tp) ? unsent : tcp_send_mss(tp);
+
+		if (tp->fin_sent)
+			return;
+		if (n > room)
+			n = room;
+		if (n) {
+			if (tcp_send_segment(tp, TCP_FLAG_ACK | TCP_FLAG_PSH, tp->snd_nxt, sent, n))
+				return;
+			tp->snd_nxt += n;
+			tcp_rtt_segment_sent(&tp->rtt, tp->snd_nxt, stack_now_ns(tp->st) / 1000u);
+			if (!timer_pending(&tp->rtx_timer))
+				tcp_rtx_arm(tp, tcp_rto_ms(tp));
+			continue;
+		}
+		if (unsent || !tp->fin_queued)
+			return;
+		/* Everything is out: the FIN follows (RFC 9293 3.10.4). */
+		if (tcp_send_segment(tp, TCP_FLAG_FIN | TCP_FLAG_ACK, tp->snd_nxt, 0, 0))
+			return;
+		tp->snd_nxt++;
+		tp->fin_sent = 1;
+		if (!timer_pending(&tp->rtx_timer))
+			tcp_rtx_arm(tp, tcp_rto_ms(tp));
+		return;
+	}
+}

@@ -1,0 +1,267 @@
+/* The life of a TCP control block: initial state, buffers, the active open,
+ * close(), TIME_WAIT and the end of a connection. Stack thread only. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "inet/inet_ops.h"
+#include "netif.h"
+#include "stack.h"
+#include "tcp/tcp_sock.h"
+
+void tcp_sock_init(struct tcp_sock *tp, struct dtcp_stack *st)
+{
+	tp->st = st;
+	tcp_timer_init(tp);
+	tcp_rtt_init(&tp->rtt, &st->rtt_params);
+	tp->rcvbuf = TCP_DEFAULT_RCVBUF;
+	tp->sndbuf = TCP_DEFAULT_SNDBUF;
+	tp->mss = 536;
+}
+
+static void rcvq_free(struct tcp_sock *tp)
+{
+	while (tp->rcvq_head) {
+		struct dtcp_pkt *p = tp->rcvq_head;
+
+		tp->rcvq_head = p->next;
+		p->next = NULL;
+		pkt_free_any(tp->st, p);
+	}
+	tp->rcvq_tail = NULL;
+	tp->rcvq_bytes = 0;
+}
+
+void tcp_sock_free_buffers(struct tcp_sock *tp)
+{
+	rcvq_free(tp);
+	free(tp->snd.data);
+	memset(&tp->snd, 0, sizeof(tp->snd));
+}
+
+int tcp_sndbuf_write(struct tcp_sock *tp, const void *buf, uint32_t len)
+{
+	struct tcp_sndbuf *b = &tp->snd;
+	uint32_t room, n, pos, first;
+
+	if (!b->data) {
+		/* Taken on first write, sized by SO_SNDBUF (power of two). */
+		uint32_t cap = roundup_pow2_u32(tp->sndbuf);
+
+		b->data = malloc(cap);
+		if (!b->data)
+			return -ENOBUFS;
+		b->cap = cap;
+		b->head = 0;
+		b->len = 0;
+	}
+	room = (tp->sndbuf < b->cap ? tp->sndbuf : b->cap) - b->len;
+	if ((int32_t)room <= 0)
+		return 0;
+	n = len < room ? len : room;
+	pos = (b->head + b->len) & (b->cap - 1);
+	first = b->cap - pos;
+	if (first > n)
+		first = n;
+	memcpy(b->data + pos, buf, first);
+	memcpy(b->data, (const uint8_t *)buf + first, n - first);
+	b->len += n;
+	return (int)n;
+}
+
+void tcp_sndbuf_consume(struct tcp_sock *tp, uint32_t n)
+{
+	struct tcp_sndbuf *b = &tp->snd;
+
+	DTCP_ASSERT(n <= b->len);
+	b->head = (b->head + n) & (b->cap - 1);
+	b->len -= n;
+	if (!b->len) {
+		/* Drained: give the memory back (idle connections hold none). */
+		free(b->data);
+		memset(b, 0, sizeof(*b));
+	}
+}
+
+uint32_t tcp_isn(struct dtcp_stack *st, const struct inet_sock *sk)
+{
+	/* RFC 6528: a keyed hash of the connection's identity plus a clock
+	 * that ticks every 64 ns (Linux's choice). */
+	uint8_t msg[36], out[8];
+	uint32_t h;
+
+	memcpy(msg, &sk->rcv_saddr, 16);
+	memcpy(msg + 16, &sk->daddr, 16);
+	memcpy(msg + 32, &sk->num, 2);
+	memcpy(msg + 34, &sk->dport, 2);
+	crypto_shorthash(out, msg, sizeof(msg), st->secret);
+	memcpy(&h, out, 4);
+	return h + (uint32_t)(stack_now_ns(st) >> 6);
+}
+
+int tcp_connect(struct tcp_sock *tp)
+{
+	struct dtcp_stack *st = tp->st;
+	int err;
+
+	tp->iss = tcp_isn(st, &tp->inet);
+	tp->snd_una = tp->iss;
+	tp->snd_nxt = tp->iss + 1;
+	tp->rcv_wscale = 7;
+	tp->retries = 0;
+	memcpy(&tp->ts_offset, (uint8_t[4]){ 0 }, 4);
+	err = tcp_send_segment(tp, TCP_FLAG_SYN, tp->iss, 0, 0);
+	if (err)
+		return err;
+	tcp_rtt_segment_sent(&tp->rtt, tp->snd_nxt, stack_now_ns(st) / 1000u);
+	tcp_rtx_arm(tp, tcp_rto_ms(tp));
+	st->tcpc.TcpActiveOpens++;
+	return 0;
+}
+
+/* Free a socket that has no descriptor and holds nothing any more. */
+static void tcp_free(struct tcp_sock *tp)
+{
+	inet_release(tp->st, &tp->inet);
+	sock_destroy(tp->st, &tp->inet);
+}
+
+/* A child that never reached accept(): off its listener's books. */
+static void tcp_unlink_child(struct tcp_sock *tp)
+{
+	struct tcp_sock *l = tp->parent;
+
+	if (!l)
+		return;
+	if (tp->in_acceptq) {
+		struct tcp_sock **pp = &l->acceptq_head, *prev = NULL;
+
+		while (*pp && *pp != tp) {
+			prev = *pp;
+			pp = &(*pp)->acc_next;
+		}
+		if (*pp) {
+			*pp = tp->acc_next;
+			if (l->acceptq_tail == tp)
+				l->acceptq_tail = prev;
+			l->acceptq_len--;
+		}
+		tp->in_acceptq = 0;
+	} else {
+		hlist_del(&tp->child_node);
+		l->synq_len--;
+	}
+	tp->parent = NULL;
+}
+
+void tcp_done(struct tcp_sock *tp, int err)
+{
+	struct inet_sock *sk = &tp->inet;
+	struct dtcp_stack *st = tp->st;
+	uint8_t old = sk->state;
+
+	tcp_rtx_stop(tp);
+	if (old == INET_SYN_SENT || old == INET_SYN_RECV)
+		st->tcpc.TcpAttemptFails++;
+	else if (err == ECONNRESET && (old == INET_ESTABLISHED || old == INET_CLOSE_WAIT))
+		st->tcpc.TcpEstabResets++;
+	if (tp->parent) {
+		/* Never accepted: nobody will see it. */
+		tcp_unlink_child(tp);
+		tcp_free(tp);
+		return;
+	}
+	if (err)
+		sk->err = err;
+	if (sk->fd < 0) {
+		tcp_free(tp);
+		return;
+	}
+	if (old == INET_SYN_SENT) {
+		/* A failed connect(): the undo of spec 5.9. */
+		inet_disconnect(st, sk);
+		return;
+	}
+	inet_set_state_close(st, sk);
+	tp->rcv_shutdown = 1;
+	tp->snd_shutdown = 1;
+}
+
+void tcp_time_wait(struct tcp_sock *tp)
+{
+	struct dtcp_stack *st = tp->st;
+
+	st->tcpc.TcpExtTW++;
+	tcp_sock_free_buffers(tp);
+	tp->rcv_shutdown = 1;
+	tp->snd_shutdown = 1;
+	inet_enter_timewait(st, &tp->inet, tp->ts_ok, false);
+	tcp_rtx_arm(tp, TCP_MSL_TW_MS);
+}
+
+/* Reset and free the children of a listener that closes. */
+static void tcp_listen_stop(struct tcp_sock *l)
+{
+	while (l->acceptq_head) {
+		struct tcp_sock *c = l->acceptq_head;
+
+		tcp_send_active_reset(c);
+		tcp_done(c, ECONNRESET);
+	}
+	while (l->synq.first) {
+		struct tcp_sock *c = DTCP_CONTAINER_OF(l->synq.first, struct tcp_sock, child_node);
+
+		tcp_send_active_reset(c);
+		tcp_done(c, ECONNRESET);
+	}
+}
+
+void tcp_close(struct tcp_sock *tp)
+{
+	struct inet_sock *sk = &tp->inet;
+	struct dtcp_stack *st = tp->st;
+
+	if (sk->fd >= 0) {
+		socket_table_release(&st->socks, sk->fd);
+		sk->fd = -1;
+	}
+	switch (sk->state) {
+	case INET_LISTEN:
+		tcp_listen_stop(tp);
+		inet_release(st, sk);
+		sock_destroy(st, sk);
+		return;
+	case INET_CLOSE:
+	case INET_SYN_SENT:
+		tcp_rtx_stop(tp);
+		tcp_free(tp);
+		return;
+	case INET_TIME_WAIT:
+		return;   /* the timer frees it */
+	default:
+		break;
+	}
+	if (tp->rcvq_bytes) {
+		/* RFC 2525 2.17 (and Linux): unread data means an abort. */
+		st->tcpc.TcpExtTCPAbortOnData++;
+		tcp_send_active_reset(tp);
+		tcp_done(tp, 0);
+		return;
+	}
+	switch (sk->state) {
+	case INET_SYN_RECV:
+	case INET_ESTABLISHED:
+		sk->state = INET_FIN_WAIT1;
+		break;
+	case INET_CLOSE_WAIT:
+		sk->state = INET_LAST_ACK;
+		break;
+	default:
+		return;   /* a FIN is already on its way */
+	}
+	tp->fin_queued = 1;
+	tp->snd_shutdown = 1;
+	tcp_push(tp);
+}

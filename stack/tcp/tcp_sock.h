@@ -1,0 +1,127 @@
+/* The TCP control block (RFC 9293 3.3.1), extending the inet PCB, and the
+ * engine's internal calls between input, output and timers.
+ * Stack thread only. */
+#ifndef DTCP_TCP_SOCK_H
+#define DTCP_TCP_SOCK_H
+
+#include <stdint.h>
+
+#include <dtcp/netdev.h>
+
+#include "inet/inet_sock.h"
+#include "tcp/tcp_hdr.h"
+#include "tcp/tcp_rtt.h"
+#include "timer.h"
+
+struct dtcp_stack;
+
+#define TCP_MSL_TW_MS 60000u        /* TIME_WAIT, as Linux's TCP_TIMEWAIT_LEN */
+#define TCP_RTO_INIT_MS 1000u       /* RFC 6298 2.1 */
+#define TCP_RTO_MAX_MS 120000u
+#define TCP_SYN_RETRIES 6           /* net.ipv4.tcp_syn_retries */
+#define TCP_SYNACK_RETRIES 5        /* net.ipv4.tcp_synack_retries */
+#define TCP_RETRIES2 15             /* net.ipv4.tcp_retries2 */
+#define TCP_DEFAULT_RCVBUF 131072u  /* tcp_rmem[1] */
+#define TCP_DEFAULT_SNDBUF 16384u   /* tcp_wmem[1] */
+
+/* A byte queue for the send side: what the application wrote and the peer
+ * has not acknowledged yet. Allocated on first write, freed when it drains. */
+struct tcp_sndbuf {
+	uint8_t *data;
+	uint32_t cap;      /* power of two */
+	uint32_t head;     /* offset of snd_una's byte */
+	uint32_t len;      /* bytes from snd_una */
+};
+
+struct tcp_sock {
+	struct inet_sock inet;
+	struct dtcp_stack *st;
+	struct timer_node rtx_timer;     /* retransmission, SYN/SYN-ACK retries, TIME_WAIT */
+	/* send sequence space (3.3.1) */
+	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
+	/* receive sequence space */
+	uint32_t irs, rcv_nxt, rcv_adv;  /* rcv_adv: right edge last advertised */
+	uint32_t ts_recent, ts_offset;
+	struct tcp_rtt rtt;
+	uint16_t mss;                    /* send MSS */
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t retries;
+	unsigned ts_ok : 1, sack_ok : 1, ws_ok : 1;
+	unsigned fin_queued : 1;         /* close()/shutdown(WR): a FIN follows the data */
+	unsigned fin_sent : 1;
+	unsigned rcv_shutdown : 1;       /* the peer's FIN arrived (EOF for recv) */
+	unsigned snd_shutdown : 1;
+	unsigned orphan : 1;             /* no descriptor: freed when it reaches CLOSE */
+	unsigned in_acceptq : 1;
+	struct tcp_sndbuf snd;
+	/* received in-order data: a list of payload segments (pkt->next) */
+	struct dtcp_pkt *rcvq_head, *rcvq_tail;
+	uint32_t rcvq_bytes;
+	uint32_t rcvbuf, sndbuf;
+	/* listener: children established and not accepted yet (FIFO), and the
+	 * count of those still in SYN_RECV */
+	struct tcp_sock *acceptq_head, *acceptq_tail;
+	struct hhead synq;               /* children in SYN_RECV, by child_node */
+	struct hnode child_node;
+	uint32_t acceptq_len, synq_len;
+	struct tcp_sock *parent;         /* listener of a child not accepted yet */
+	struct tcp_sock *acc_next;
+};
+
+static inline struct tcp_sock *tcp_sk(struct inet_sock *sk)
+{
+	return (struct tcp_sock *)sk;
+}
+
+/* tcp_output.c */
+/* Send one segment of the connection: flags, the sequence number to use,
+ * and len bytes of the send queue from offset off past snd_una. 0 or -errno. */
+int tcp_send_segment(struct tcp_sock *tp, uint8_t flags, uint32_t seq, uint32_t off, uint32_t len);
+/* Send what the windows allow (data, then a queued FIN). */
+void tcp_push(struct tcp_sock *tp);
+/* An ACK for what has been received. */
+void tcp_send_ack(struct tcp_sock *tp);
+/* A reset for the connection (abort). */
+void tcp_send_active_reset(struct tcp_sock *tp);
+/* The receive window to advertise, in bytes. */
+uint32_t tcp_rcv_window(const struct tcp_sock *tp);
+/* MSS from the route of the connection's destination. */
+uint16_t tcp_route_mss(struct tcp_sock *tp);
+
+/* Payload bytes per segment: the MSS less the options every segment carries
+ * (the 12 bytes of timestamps, RFC 7323 3.2). */
+static inline uint32_t tcp_send_mss(const struct tcp_sock *tp)
+{
+	return tp->mss - (tp->ts_ok ? 12u : 0u);
+}
+
+/* tcp_timer.c */
+void tcp_timer_init(struct tcp_sock *tp);
+void tcp_rtx_arm(struct tcp_sock *tp, uint32_t ms);
+void tcp_rtx_stop(struct tcp_sock *tp);
+
+/* tcp_sock.c */
+void tcp_sock_init(struct tcp_sock *tp, struct dtcp_stack *st);
+/* Give back the send and receive buffers. */
+void tcp_sock_free_buffers(struct tcp_sock *tp);
+/* Append up to len bytes to the send queue; how many fit (0: full), or -ENOBUFS. */
+int tcp_sndbuf_write(struct tcp_sock *tp, const void *buf, uint32_t len);
+/* Drop acked bytes from the front of the send queue. */
+void tcp_sndbuf_consume(struct tcp_sock *tp, uint32_t n);
+/* Start an active open on a socket that connect() put in SYN_SENT. */
+int tcp_connect(struct tcp_sock *tp);
+/* close(): the orderly close of RFC 9293 3.10.4 (or a reset, with unread
+ * data); the socket loses its descriptor and lives on until it is done. */
+void tcp_close(struct tcp_sock *tp);
+/* The RTO in ms, for the timer wheel. */
+uint32_t tcp_rto_ms(const struct tcp_sock *tp);
+
+/* tcp_input.c / tcp_sock.c */
+/* The connection is over: leave the tables, wake the owner with err (0: a
+ * normal end), free it if it has no descriptor. */
+void tcp_done(struct tcp_sock *tp, int err);
+/* Enter TIME_WAIT for 60 s. */
+void tcp_time_wait(struct tcp_sock *tp);
+uint32_t tcp_isn(struct dtcp_stack *st, const struct inet_sock *sk);
+
+#endif

@@ -1,0 +1,327 @@
+/* The TCP engine end to end on one stack's loopback: opens, data both ways,
+ * every close sequence, resets, TIME_WAIT on the virtual clock, and the
+ * port sharing that IP_BIND_ADDRESS_NO_PORT makes possible. */
+#include "harness.h"
+
+#include <fcntl.h>
+#include <string.h>
+
+#include "tcp/tcp_sock.h"
+
+TestSuite(tcp, .init = th_setup, .fini = th_teardown);
+
+static void poll_n(int n)
+{
+	for (int i = 0; i < n; i++)
+		dtcp_stack_poll(st);
+}
+
+static int state_of(int fd)
+{
+	return th_sk(fd)->state;
+}
+
+/* A connected pair over lo: *cfd the client, returns the accepted fd. */
+static int pair(int family, const char *addr, int port, int *cfd, int *lfd_out)
+{
+	int l = th_listener(addr, port), c = th_socket(family, NULL), a;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	cr_assert_eq(dtcp_fcntl(st, c, F_SETFL, O_NONBLOCK), 0);
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, addr, &sin->sin_addr);
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, addr, &sin6->sin6_addr);
+		len = sizeof(*sin6);
+	}
+	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&ss, len), -1);
+	cr_assert_eq(errno, EINPROGRESS);
+	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&ss, len), -1);
+	cr_assert_eq(errno, EALREADY);
+	poll_n(4);
+	a = dtcp_accept4(st, l, NULL, NULL, SOCK_NONBLOCK);
+	cr_assert_geq(a, 3, "accept: %s", strerror(errno));
+	*cfd = c;
+	if (lfd_out)
+		*lfd_out = l;
+	return a;
+}
+
+Test(tcp, handshake_v4)
+{
+	int c, l, a, err = -1;
+	socklen_t len = sizeof(err);
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+
+	a = pair(AF_INET, "127.0.0.1", 5000, &c, &l);
+	cr_assert_eq(state_of(c), INET_ESTABLISHED);
+	cr_assert_eq(state_of(a), INET_ESTABLISHED);
+	cr_assert_eq(dtcp_getsockopt(st, c, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	cr_assert_eq(err, 0);
+	cr_assert_eq(dtcp_getpeername(st, a, (struct sockaddr *)&peer, &plen), 0);
+	cr_assert_eq(ntohs(peer.sin_port), th_port(c), "the server sees the client's port");
+	plen = sizeof(peer);
+	cr_assert_eq(dtcp_getpeername(st, c, (struct sockaddr *)&peer, &plen), 0);
+	cr_assert_eq(ntohs(peer.sin_port), 5000);
+	cr_assert_eq(th_port(a), 5000);
+	cr_assert_eq(st->tcpc.TcpActiveOpens, 1);
+	cr_assert_eq(st->tcpc.TcpPassiveOpens, 1);
+	cr_assert(tcp_sk(th_sk(c))->ts_ok && tcp_sk(th_sk(c))->sack_ok && tcp_sk(th_sk(c))->ws_ok,
+	          "options negotiated");
+	cr_assert_eq(tcp_sk(th_sk(c))->mss, 1460);
+	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&peer, sizeof(peer)), -1);
+	cr_assert_eq(errno, EISCONN);
+	cr_assert_eq(dtcp_accept4(st, l, NULL, NULL, 0x4000), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(dtcp_fcntl(st, l, F_SETFL, O_NONBLOCK), 0);
+	cr_assert_eq(dtcp_accept4(st, l, NULL, NULL, 0), -1);
+	cr_assert_eq(errno, EAGAIN);
+}
+
+Test(tcp, handshake_v6_blocking)
+{
+	int l = th_listener("::1", 6000), c = th_socket(AF_INET6, NULL), a;
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(6000),
+	                             .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&sin6, sizeof(sin6)), 0, "%s", strerror(errno));
+	a = dtcp_accept4(st, l, NULL, NULL, 0);
+	cr_assert_geq(a, 3);
+	cr_assert_eq(state_of(c), INET_ESTABLISHED);
+	cr_assert_eq(tcp_sk(th_sk(c))->mss, 1440);
+}
+
+Test(tcp, refused_blocking_and_nonblocking)
+{
+	int a = th_socket(AF_INET, "n"), b = th_socket(AF_INET, NULL), c = th_socket(AF_INET, NULL), err = -1;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(1) };
+	socklen_t len = sizeof(err);
+
+	th_sysctl("net.ipv4.ip_local_port_range", "40000 40001");
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(th_bind(a, "127.0.0.1", 0), 0);
+	cr_assert_eq(dtcp_connect(st, a, (struct sockaddr *)&sin, sizeof(sin)), -1);
+	cr_assert_eq(errno, ECONNREFUSED);
+	/* connect_refused_state: the stale port stays visible, and it is free. */
+	cr_assert_eq(th_port(a), 40000);
+	cr_assert_str_eq(th_addr(a), "127.0.0.1");
+	cr_assert_eq(th_bind(b, "127.0.0.1", 0), 0);
+	cr_assert_eq(th_port(b), 40001);
+	cr_assert_eq(dtcp_fcntl(st, c, F_SETFL, O_NONBLOCK), 0);
+	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&sin, sizeof(sin)), -1);
+	cr_assert_eq(errno, EINPROGRESS);
+	poll_n(4);
+	cr_assert_eq(dtcp_getsockopt(st, c, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	cr_assert_eq(err, ECONNREFUSED);
+	cr_assert_eq(st->tcpc.TcpAttemptFails, 2);
+}
+
+static void fill(uint8_t *b, size_t n, uint32_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		b[i] = (uint8_t)(seed >> 16);
+	}
+}
+
+/* Move n bytes from fd `from` to fd `to`, both non-blocking. */
+static void transfer(int from, int to, size_t n, uint32_t seed)
+{
+	static uint8_t out[1 << 20], in[1 << 20];
+	size_t sent = 0, got = 0;
+
+	cr_assert_leq(n, sizeof(out));
+	fill(out, n, seed);
+	for (int guard = 0; got < n && guard < 1000000; guard++) {
+		if (sent < n) {
+			ssize_t k = dtcp_send(st, from, out + sent, n - sent, MSG_DONTWAIT);
+
+			if (k > 0)
+				sent += (size_t)k;
+			else
+				cr_assert_eq(errno, EAGAIN);
+		}
+		dtcp_stack_poll(st);
+		ssize_t r = dtcp_recv(st, to, in + got, n - got, MSG_DONTWAIT);
+
+		if (r > 0)
+			got += (size_t)r;
+		else
+			cr_assert(r < 0 && errno == EAGAIN, "recv %zd: %s", r, strerror(errno));
+	}
+	if (got != n) {
+		struct tcp_sock *f = tcp_sk(th_sk(from)), *t = tcp_sk(th_sk(to));
+
+		fprintf(stderr, "stall: sent %zu got %zu; from: state %d una %u nxt %u wnd %u sndlen %u mss %u; "
+		        "to: state %d rcv_nxt %u adv %u rcvq %u\n", sent, got, f->inet.state, f->snd_una - f->iss,
+		        f->snd_nxt - f->iss, f->snd_wnd, f->snd.len, f->mss, t->inet.state, t->rcv_nxt - t->irs,
+		        t->rcv_adv - t->irs, t->rcvq_bytes);
+	}
+	cr_assert_eq(got, n);
+	cr_assert_eq(memcmp(in, out, n), 0, "byte-exact");
+}
+
+Test(tcp, data_both_ways)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL);
+
+	transfer(c, a, 1 << 20, 1);
+	transfer(a, c, 777777, 2);
+	transfer(c, a, 1, 3);
+	poll_n(2);   /* the last ACK */
+	cr_assert_null(tcp_sk(th_sk(c))->snd.data, "the send buffer went back once drained");
+}
+
+Test(tcp, peek_and_partial_reads)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL);
+	char buf[16];
+
+	cr_assert_eq(dtcp_send(st, c, "hello world", 11, 0), 11);
+	poll_n(4);
+	cr_assert_eq(dtcp_recv(st, a, buf, 5, MSG_PEEK), 5);
+	cr_assert_eq(memcmp(buf, "hello", 5), 0);
+	cr_assert_eq(dtcp_recv(st, a, buf, 5, 0), 5);
+	cr_assert_eq(dtcp_recv(st, a, buf, sizeof(buf), 0), 6);
+	cr_assert_eq(memcmp(buf, " world", 6), 0);
+	cr_assert_eq(dtcp_recv(st, a, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	cr_assert_eq(errno, EAGAIN);
+}
+
+Test(tcp, client_closes_first)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL);
+	struct inet_sock *csk = th_sk(c);
+	char buf[4];
+
+	cr_assert_eq(dtcp_close(st, c), 0);
+	poll_n(4);
+	cr_assert_eq(csk->state, INET_FIN_WAIT2);
+	cr_assert_eq(state_of(a), INET_CLOSE_WAIT);
+	cr_assert_eq(dtcp_recv(st, a, buf, sizeof(buf), 0), 0, "end of stream");
+	cr_assert_eq(dtcp_close(st, a), 0);
+	poll_n(4);
+	cr_assert_eq(csk->state, INET_TIME_WAIT, "the side that closed first waits");
+	cr_assert_eq(st->eh.count, 1, "only the TIME_WAIT is left");
+	th_sleep_ms(TCP_MSL_TW_MS + 1);
+	poll_n(2);
+	cr_assert_eq(st->eh.count, 0);
+	cr_assert_eq(st->sock_pool.in_use, 1, "only the listener");
+}
+
+Test(tcp, simultaneous_close)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL);
+	struct inet_sock *csk = th_sk(c), *ask = th_sk(a);
+
+	cr_assert_eq(dtcp_close(st, c), 0);
+	cr_assert_eq(dtcp_close(st, a), 0);
+	poll_n(6);
+	cr_assert_eq(csk->state, INET_TIME_WAIT);
+	cr_assert_eq(ask->state, INET_TIME_WAIT);
+	th_sleep_ms(TCP_MSL_TW_MS + 1);
+	poll_n(2);
+	cr_assert_eq(st->eh.count, 0);
+}
+
+Test(tcp, unread_data_close_resets)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL);
+	char buf[8];
+
+	cr_assert_eq(dtcp_send(st, c, "data", 4, 0), 4);
+	poll_n(4);
+	cr_assert_eq(dtcp_close(st, a), 0, "closing with unread data");
+	poll_n(4);
+	cr_assert_eq(st->tcpc.TcpExtTCPAbortOnData, 1);
+	cr_assert_eq(dtcp_recv(st, c, buf, sizeof(buf), 0), -1);
+	cr_assert_eq(errno, ECONNRESET);
+	cr_assert_eq(dtcp_send(st, c, "x", 1, 0), -1);
+	cr_assert_eq(errno, EPIPE);
+	cr_assert_eq(st->eh.count, 0, "no TIME_WAIT after a reset");
+}
+
+Test(tcp, listener_close_resets_children)
+{
+	int l = th_listener("127.0.0.1", 5000), c = th_socket(AF_INET, NULL);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(5000) };
+	char b;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	poll_n(2);   /* the handshake's last ACK reaches the listener */
+	cr_assert_eq(tcp_sk(th_sk(l))->acceptq_len, 1);
+	cr_assert_eq(dtcp_close(st, l), 0);
+	poll_n(4);
+	cr_assert_eq(dtcp_recv(st, c, &b, 1, 0), -1);
+	cr_assert_eq(errno, ECONNRESET);
+}
+
+Test(tcp, backlog_overflow_counted)
+{
+	int l = th_socket(AF_INET, NULL);
+
+	cr_assert_eq(th_bind(l, "127.0.0.1", 5000), 0);
+	cr_assert_eq(dtcp_listen(st, l, 2), 0);
+	for (int i = 0; i < 5; i++) {
+		int c = th_socket(AF_INET, NULL);
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(5000) };
+
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		cr_assert_eq(dtcp_fcntl(st, c, F_SETFL, O_NONBLOCK), 0);
+		dtcp_connect(st, c, (struct sockaddr *)&sin, sizeof(sin));
+		poll_n(4);
+	}
+	cr_assert_eq(tcp_sk(th_sk(l))->acceptq_len, 2);
+	cr_assert_gt(st->tcpc.TcpExtListenOverflows, 0);
+}
+
+/* The point of it all: one source address, one port, many connections,
+ * each 4-tuple unique; the server side accepts them all. */
+Test(tcp, noport_connections_share_one_port)
+{
+	int lfd[4], n = 200, accepted = 0;
+
+	th_sysctl("net.ipv4.ip_local_port_range", "40000 40000");
+	for (int i = 0; i < 4; i++) {
+		lfd[i] = th_listener("0.0.0.0", 5000 + i);
+		cr_assert_eq(dtcp_fcntl(st, lfd[i], F_SETFL, O_NONBLOCK), 0);
+	}
+	for (int i = 0; i < n; i++) {
+		int c = th_socket(AF_INET, "n");
+		char dst[32];
+
+		snprintf(dst, sizeof(dst), "127.1.0.%d", 1 + i / 4);
+		cr_assert_eq(th_bind(c, "127.0.0.1", 0), 0);
+		cr_assert_eq(th_port(c), 0);
+		cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&(struct sockaddr_in){
+		                                     .sin_family = AF_INET, .sin_port = htons((uint16_t)(5000 + i % 4)),
+		                                     .sin_addr.s_addr = inet_addr(dst) },
+		                          sizeof(struct sockaddr_in)), 0, "connect %d: %s", i, strerror(errno));
+		cr_assert_eq(th_port(c), 40000);
+		cr_assert_eq(state_of(c), INET_ESTABLISHED);
+	}
+	poll_n(4);
+	for (int i = 0; i < 4; i++)
+		while (dtcp_accept4(st, lfd[i], NULL, NULL, 0) >= 0)
+			accepted++;
+	cr_assert_eq(accepted, n);
+	cr_assert_eq(st->bt.tb_pool.in_use, 5, "port 40000 and the four listening ports");
+	/* One more to an existing 4-tuple is refused by the port search. */
+	int extra = th_socket(AF_INET, "n");
+
+	cr_assert_eq(th_bind(extra, "127.0.0.1", 0), 0);
+	cr_assert_eq(th_connect(extra, "127.1.0.1", 5000), EADDRNOTAVAIL);
+}
