@@ -40,6 +40,11 @@ void stack_set_secret(struct dtcp_stack *st, const uint8_t key[16])
 	memcpy(st->secret, key, sizeof(st->secret));
 }
 
+static void ooo_pkt_free(void *self, struct dtcp_pkt *p)
+{
+	pkt_free_any(self, p);
+}
+
 static void stack_destroy(struct dtcp_stack *st)
 {
 	socket_table_fini(&st->socks);
@@ -48,6 +53,8 @@ static void stack_destroy(struct dtcp_stack *st)
 	dest_table_fini(&st->dt);
 	bind_table_fini(&st->bt);
 	pool_fini(&st->sock_pool);
+	pool_fini(&st->ooo_pool);
+	pool_fini(&st->ooo_range_pool);
 	neigh_table_fini(st, &st->nt);
 	ifaddr_fini(&st->ifs);
 	link_loopback_destroy(st->lo_link);
@@ -96,6 +103,10 @@ struct dtcp_stack *stack_create(const struct dtcp_stack_config *cfg_in, const st
 	env->random_bytes(env->arg, seeds, sizeof(seeds));
 	pool_init(&st->sock_pool, "socket", sizeof(struct tcp_sock), cfg.max_sockets);
 	tcp_rtt_params_default(&st->rtt_params);
+	pool_init(&st->ooo_pool, "tcp_ooo", sizeof(struct tcp_ooo), cfg.max_sockets);
+	tcp_ooo_range_pool_init(&st->ooo_range_pool, (uint64_t)cfg.max_sockets * 4);
+	st->ooo_ctx = (struct tcp_ooo_ctx){ .ranges = &st->ooo_range_pool, .pkt_free = ooo_pkt_free, .pkt_self = st,
+	                                    .seed = seeds[2] ^ seeds[0] };
 
 	err = ifaddr_init(&st->ifs);
 	if (!err)
@@ -220,6 +231,7 @@ int dtcp_stack_pools(struct dtcp_stack *st, struct dtcp_pool_stats *out, int n)
 	const struct pool *pools[] = {
 		&st->sock_pool, &st->bt.tb_pool, &st->bt.tb2_pool,
 		&st->dt.entry_pool, &st->dt.dense_pool, &st->dt.chunk_pool, &st->nt.pool,
+		&st->ooo_pool, &st->ooo_range_pool,
 	};
 	int count = (int)(sizeof(pools) / sizeof(pools[0]));
 

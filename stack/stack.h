@@ -19,6 +19,7 @@
 #include "sock/sock.h"
 #include "sock/socket_table.h"
 #include "tcp/tcp.h"
+#include "tcp/tcp_ooo.h"
 #include "tcp/tcp_rtt.h"
 #include "timer.h"
 
@@ -50,6 +51,8 @@ struct dtcp_stack {
 	struct neigh_table nt;
 	struct tcp_counters tcpc;
 	struct tcp_rtt_params rtt_params;
+	struct pool ooo_pool, ooo_range_pool;
+	struct tcp_ooo_ctx ooo_ctx;
 	struct timer_wheel timers; /* ticks of 1 ms */
 	struct link_loopback *lo_link;
 	uint16_t ip_id;

@@ -99,6 +99,12 @@ static void tcp_take_options(struct tcp_sock *tp, const struct seg_info *si)
 		tp->ts_recent = si->opts.tsval;
 }
 
+/* The connection is synchronized: congestion state from the agreed MSS. */
+static void tcp_established_init(struct dtcp_stack *st, struct tcp_sock *tp)
+{
+	tcp_cc_init(&tp->cc, tcp_send_mss(tp), tp->iss, stack_now_ns(st) / 1000u);
+}
+
 /* A SYN for a listener: a child in SYN_RECV, answered with a SYN-ACK. */
 static void tcp_rcv_listen(struct dtcp_stack *st, struct tcp_sock *l, const struct seg_info *si,
                            const struct in6_addr *saddr, const struct in6_addr *daddr, struct netif *in)
@@ -152,6 +158,7 @@ static void tcp_rcv_listen(struct dtcp_stack *st, struct tcp_sock *l, const stru
 	c->iss = tcp_isn(st, csk);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss + 1;
+	c->snd_max = c->snd_nxt;
 	c->snd_wl2 = c->iss;
 	c->parent = l;
 	hlist_add_head(&c->child_node, &l->synq);
@@ -195,6 +202,7 @@ static void tcp_rcv_synsent(struct dtcp_stack *st, struct tcp_sock *tp, const st
 		tp->retries = 0;
 		sk->state = INET_ESTABLISHED;
 		sk->ss = INET_SS_CONNECTED;
+		tcp_established_init(st, tp);
 		tcp_send_ack(tp);
 		tcp_push(tp);
 		return;
@@ -255,6 +263,54 @@ static void tcp_queue_data(struct tcp_sock *tp, struct dtcp_pkt *p, uint32_t off
 	tp->rcv_nxt += len;
 }
 
+/* The connection's reassembly queue, taken on first use. */
+static struct tcp_ooo *tcp_ooo_get(struct tcp_sock *tp)
+{
+	struct dtcp_stack *st = tp->st;
+
+	if (!tp->ooo) {
+		tp->ooo = pool_get(&st->ooo_pool);
+		if (!tp->ooo)
+			return NULL;
+		tcp_ooo_init(tp->ooo, &st->ooo_ctx, tp->rcvbuf, 1024);
+	}
+	return tp->ooo;
+}
+
+/* Move what the reassembly queue holds at rcv_nxt to the receive queue;
+ * give the queue back once it is empty. */
+static void tcp_ooo_drain(struct tcp_sock *tp)
+{
+	struct dtcp_pkt *chain;
+	uint32_t n;
+
+	while ((n = tcp_ooo_pull(tp->ooo, &tp->rcv_nxt, &chain)) > 0) {
+		while (chain) {
+			struct dtcp_pkt *seg = chain;
+
+			chain = seg->next;
+			seg->next = NULL;
+			seg->pkt_len = seg->data_len;
+			seg->nb_segs = 1;
+			if (!seg->data_len) {
+				pkt_free_any(tp->st, seg);
+				continue;
+			}
+			if (tp->rcvq_tail)
+				tp->rcvq_tail->next = seg;
+			else
+				tp->rcvq_head = seg;
+			tp->rcvq_tail = seg;
+		}
+		tp->rcvq_bytes += n;
+	}
+	if (tcp_ooo_empty(tp->ooo) && !tp->ooo->dsack_pending) {
+		tcp_ooo_purge(tp->ooo);
+		pool_put(&tp->st->ooo_pool, tp->ooo);
+		tp->ooo = NULL;
+	}
+}
+
 /* 3.10.7.4: the synchronized states. Returns true if it kept the packet. */
 static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg_info *si, struct dtcp_pkt *p)
 {
@@ -305,29 +361,44 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 		tp->snd_wnd = (uint32_t)si->wnd << tp->snd_wscale;
 		tp->snd_wl1 = si->seq;
 		tp->snd_wl2 = si->ack;
+		tcp_established_init(st, tp);
 		tcp_child_established(tp);
 	}
-	/* RFC 5961 5.2 and 3.10.7.4 fifth check: the acceptable ACK range. */
-	if (seq_gt(si->ack, tp->snd_nxt)) {
+	/* RFC 5961 5.2 and 3.10.7.4 fifth check: the acceptable ACK range
+	 * (snd_max: after a go-back-N, ACKs may cover more than snd_nxt). */
+	if (seq_gt(si->ack, tp->snd_max)) {
 		tcp_send_ack(tp);
 		return false;
 	}
-	if (seq_gt(si->ack, tp->snd_una)) {
+	if (seq_geq(si->ack, tp->snd_una) && tp->snd_una != tp->snd_max) {
+		bool dup_ok = !si->len && !(si->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) &&
+		              ((uint32_t)si->wnd << tp->snd_wscale) == tp->snd_wnd;
+		int todo = tcp_cc_ack(&tp->cc, si->ack, tp->snd_una, tp->snd_max, dup_ok);
 		uint32_t acked = si->ack - tp->snd_una;
-		uint32_t data = acked;
 
-		if (tp->fin_sent && si->ack == tp->snd_nxt)
-			data--;   /* the FIN takes a sequence number, not a byte */
-		if (data > tp->snd.len)
-			data = tp->snd.len;
-		if (data)
-			tcp_sndbuf_consume(tp, data);
-		tp->snd_una = si->ack;
-		tcp_rtt_ack(&tp->rtt, &st->rtt_params, si->ack, stack_now_ns(st) / 1000u);
-		tp->retries = 0;
-		if (tp->snd_una == tp->snd_nxt)
+		if (acked) {
+			uint32_t data = acked < tp->snd.len ? acked : tp->snd.len;
+
+			if (data)
+				tcp_sndbuf_consume(tp, data);
+			tp->snd_una = si->ack;
+			if (seq_lt(tp->snd_nxt, tp->snd_una))
+				tp->snd_nxt = tp->snd_una;
+			tcp_rtt_ack(&tp->rtt, &st->rtt_params, si->ack, stack_now_ns(st) / 1000u);
+			tp->retries = 0;
+		}
+		if (todo > 0 && (todo & TCP_CC_RETRANSMIT)) {
+			/* Fast retransmit / a partial ACK: resend the segment at snd_una. */
+			uint32_t keep = tp->snd_nxt;
+
+			tp->snd_nxt = tp->snd_una;
+			tcp_push_one(tp);
+			if (seq_gt(keep, tp->snd_nxt))
+				tp->snd_nxt = keep;
+		}
+		if (tp->snd_una == tp->snd_max)
 			tcp_rtx_stop(tp);
-		else
+		else if (todo > 0 && (todo & TCP_CC_RESTART_TIMER))
 			tcp_rtx_arm(tp, tcp_rto_ms(tp));
 	}
 	/* Window update (3.10.7.4): from a newer segment, or the same with a newer ACK. */
@@ -336,7 +407,7 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 		tp->snd_wl1 = si->seq;
 		tp->snd_wl2 = si->ack;
 	}
-	if (tp->fin_sent && tp->snd_una == tp->snd_nxt) {
+	if (tp->fin_out && !tp->snd.len && tp->snd_una == tp->snd_max) {
 		/* Our FIN is acknowledged. */
 		switch (sk->state) {
 		case INET_FIN_WAIT1:
@@ -354,23 +425,40 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 	}
 	if (tp->ts_ok && (si->opts.present & TCP_OPTS_TS) && seq_leq(si->seq, tp->rcv_nxt))
 		tp->ts_recent = si->opts.tsval;
-	/* Text (seventh check), in order only for now: anything else is
-	 * answered with a duplicate ACK and dropped. */
+	/* Text (seventh check): in order straight to the receive queue, out
+	 * of order into the reassembly queue; the FIN counts only once
+	 * everything before it has arrived. */
 	if (si->len && (sk->state == INET_ESTABLISHED || sk->state == INET_FIN_WAIT1 ||
 	                sk->state == INET_FIN_WAIT2) && !tp->rcv_shutdown) {
-		uint32_t skip = tp->rcv_nxt - si->seq, room = tcp_rcv_window(tp);
+		uint32_t room = tcp_rcv_window(tp);
 
-		if (seq_leq(si->seq, tp->rcv_nxt) && skip < si->len) {
-			uint32_t len = si->len - skip;
+		if (seq_leq(si->seq, tp->rcv_nxt) && (!tp->ooo || tcp_ooo_empty(tp->ooo))) {
+			uint32_t skip = tp->rcv_nxt - si->seq;
 
-			if (len > room)
-				len = room;
-			if (len) {
-				tcp_queue_data(tp, p, si->doff + skip, len);
-				kept = true;
+			if (skip < si->len) {
+				uint32_t len = si->len - skip;
+
+				if (len > room)
+					len = room;
+				if (len) {
+					tcp_queue_data(tp, p, si->doff + skip, len);
+					kept = true;
+				}
+				if (len < si->len - skip)
+					si->flags &= (uint8_t)~TCP_FLAG_FIN;
 			}
-			if (len < si->len - skip)
-				si->flags &= (uint8_t)~TCP_FLAG_FIN;   /* the FIN lies past what we took */
+		} else if (room && tcp_ooo_get(tp)) {
+			int r;
+
+			pkt_adj(p, (uint16_t)si->doff);
+			r = tcp_ooo_insert(tp->ooo, tp->rcv_nxt, room, si->seq, p, si->len);
+			kept = true;
+			if (r > 0 && (r & TCP_OOO_NEW))
+				st->tcpc.TcpExtTCPOFOQueue++;
+			if (r > 0 && (r & TCP_OOO_FILLED))
+				tcp_ooo_drain(tp);
+			if (!seq_leq(si->seq + si->len, tp->rcv_nxt))
+				si->flags &= (uint8_t)~TCP_FLAG_FIN;   /* a FIN past a hole waits for its resend */
 		} else {
 			si->flags &= (uint8_t)~TCP_FLAG_FIN;
 		}
@@ -387,7 +475,7 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 			sk->state = INET_CLOSE_WAIT;
 			break;
 		case INET_FIN_WAIT1:
-			if (tp->fin_sent && tp->snd_una == tp->snd_nxt)
+			if (tp->fin_out && !tp->snd.len && tp->snd_una == tp->snd_max)
 				tcp_time_wait(tp);
 			else
 				sk->state = INET_CLOSING;

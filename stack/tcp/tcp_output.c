@@ -73,6 +73,28 @@ int tcp_send_segment(struct tcp_sock *tp, uint8_t flags, uint32_t seq, uint32_t 
 		o.tsval = stack_now_ms(st) + tp->ts_offset;
 		o.tsecr = tp->ts_recent;
 	}
+	if (!syn && tp->sack_ok && tp->ooo && (flags & TCP_FLAG_ACK)) {
+		/* RFC 2018 4: what is held beyond a hole, most recent first
+		 * (and a D-SACK first for a duplicate, RFC 2883); as many blocks
+		 * as fit beside the payload within the MSS (4 + 8 bytes each). */
+		struct tcp_ooo_block b[TCP_OOO_SACK_MAX];
+		int room = (int)tp->mss - (int)len - (tp->ts_ok ? 12 : 0) - 4;
+		int max = tp->ts_ok ? 3 : 4, nb = 0;
+
+		if (room / 8 < max)
+			max = room < 8 ? 0 : room / 8;
+		if (max > 0)
+			nb = tcp_ooo_sack_blocks(tp->ooo, tp->rcv_nxt, true, b, max);
+
+		for (int i = 0; i < nb; i++) {
+			o.sack[i].start = b[i].start;
+			o.sack[i].end = b[i].end;
+		}
+		if (nb > 0) {
+			o.present |= TCP_OPTS_SACK;
+			o.nr_sack = (uint8_t)nb;
+		}
+	}
 	olen = tcp_opts_build(obuf, sizeof(obuf), &o);
 	p = netif_pkt_alloc(nif);
 	if (!p)
@@ -124,6 +146,38 @@ void tcp_send_active_reset(struct tcp_sock *tp)
 	tp->st->tcpc.TcpOutRsts++;
 }
 
+/* Send len bytes at snd_nxt (or the FIN if fin), moving snd_nxt and
+ * snd_max; anything below snd_max is a retransmission. */
+static int tcp_xmit_at_nxt(struct tcp_sock *tp, uint32_t len, bool fin)
+{
+	struct dtcp_stack *st = tp->st;
+	uint64_t now_us = stack_now_ns(st) / 1000u;
+	uint32_t off = tp->snd_nxt - tp->snd_una;
+	bool resend = seq_lt(tp->snd_nxt, tp->snd_max);
+	int err;
+
+	if (!resend)
+		tcp_cc_xmit(&tp->cc, now_us, tcp_rtt_rto(&tp->rtt));
+	err = tcp_send_segment(tp, fin ? TCP_FLAG_FIN | TCP_FLAG_ACK : TCP_FLAG_ACK | TCP_FLAG_PSH, tp->snd_nxt,
+	                       fin ? 0 : off, len);
+	if (err)
+		return err;
+	tp->snd_nxt += len + (fin ? 1 : 0);
+	if (resend) {
+		st->tcpc.TcpRetransSegs++;
+		tcp_rtt_segment_resent(&tp->rtt);
+	}
+	if (seq_gt(tp->snd_nxt, tp->snd_max)) {
+		tp->snd_max = tp->snd_nxt;
+		tcp_rtt_segment_sent(&tp->rtt, tp->snd_nxt, now_us);
+	}
+	if (fin)
+		tp->fin_out = 1;
+	if (!timer_pending(&tp->rtx_timer))
+		tcp_rtx_arm(tp, tcp_rto_ms(tp));
+	return 0;
+}
+
 void tcp_push(struct tcp_sock *tp)
 {
 	uint8_t state = tp->inet.state;
@@ -132,34 +186,49 @@ void tcp_push(struct tcp_sock *tp)
 	    state != INET_CLOSING && state != INET_LAST_ACK)
 		return;
 	for (;;) {
-		uint32_t sent = tp->snd_nxt - tp->snd_una - (tp->fin_sent ? 1 : 0);
+		uint32_t flight = tp->snd_nxt - tp->snd_una;
+		uint32_t sent = flight < tp->snd.len ? flight : tp->snd.len;
 		uint32_t unsent = tp->snd.len - sent;
 		uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
 		uint32_t room = seq_lt(tp->snd_nxt, wnd_end) ? wnd_end - tp->snd_nxt : 0;
+		uint32_t cwnd = tcp_cc_cwnd(&tp->cc);
 		uint32_t n = unsent < tcp_send_mss(tp) ? unsent : tcp_send_mss(tp);
 
-		if (tp->fin_sent)
+		/* The congestion window bounds what is in flight (RFC 5681 3.1). */
+		if (flight >= cwnd)
 			return;
+		if (room > cwnd - flight)
+			room = cwnd - flight;
 		if (n > room)
 			n = room;
 		if (n) {
-			if (tcp_send_segment(tp, TCP_FLAG_ACK | TCP_FLAG_PSH, tp->snd_nxt, sent, n))
+			if (tcp_xmit_at_nxt(tp, n, false))
 				return;
-			tp->snd_nxt += n;
-			tcp_rtt_segment_sent(&tp->rtt, tp->snd_nxt, stack_now_ns(tp->st) / 1000u);
-			if (!timer_pending(&tp->rtx_timer))
-				tcp_rtx_arm(tp, tcp_rto_ms(tp));
 			continue;
 		}
-		if (unsent || !tp->fin_queued)
+		if (unsent) {
+			/* A zero window holds data back: the timer probes it. */
+			if (!flight && !timer_pending(&tp->rtx_timer))
+				tcp_rtx_arm(tp, tcp_rto_ms(tp));
 			return;
-		/* Everything is out: the FIN follows (RFC 9293 3.10.4). */
-		if (tcp_send_segment(tp, TCP_FLAG_FIN | TCP_FLAG_ACK, tp->snd_nxt, 0, 0))
+		}
+		/* Everything is out: the FIN follows (RFC 9293 3.10.4), once. */
+		if (!tp->fin_queued || flight > tp->snd.len)
 			return;
-		tp->snd_nxt++;
-		tp->fin_sent = 1;
-		if (!timer_pending(&tp->rtx_timer))
-			tcp_rtx_arm(tp, tcp_rto_ms(tp));
+		tcp_xmit_at_nxt(tp, 0, true);
 		return;
 	}
+}
+
+void tcp_push_one(struct tcp_sock *tp)
+{
+	uint32_t flight = tp->snd_nxt - tp->snd_una;
+	uint32_t sent = flight < tp->snd.len ? flight : tp->snd.len;
+	uint32_t unsent = tp->snd.len - sent;
+	uint32_t n = unsent < tcp_send_mss(tp) ? unsent : tcp_send_mss(tp);
+
+	if (n)
+		tcp_xmit_at_nxt(tp, n, false);
+	else if (tp->fin_out && flight <= tp->snd.len)
+		tcp_xmit_at_nxt(tp, 0, true);
 }

@@ -37,6 +37,11 @@ static void rcvq_free(struct tcp_sock *tp)
 void tcp_sock_free_buffers(struct tcp_sock *tp)
 {
 	rcvq_free(tp);
+	if (tp->ooo) {
+		tcp_ooo_purge(tp->ooo);
+		pool_put(&tp->st->ooo_pool, tp->ooo);
+		tp->ooo = NULL;
+	}
 	free(tp->snd.data);
 	memset(&tp->snd, 0, sizeof(tp->snd));
 }
@@ -109,6 +114,7 @@ int tcp_connect(struct tcp_sock *tp)
 	tp->iss = tcp_isn(st, &tp->inet);
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->iss + 1;
+	tp->snd_max = tp->snd_nxt;
 	tp->rcv_wscale = 7;
 	tp->retries = 0;
 	memcpy(&tp->ts_offset, (uint8_t[4]){ 0 }, 4);

@@ -10,6 +10,8 @@
 
 #include "inet/inet_sock.h"
 #include "tcp/tcp_hdr.h"
+#include "tcp/tcp_cc.h"
+#include "tcp/tcp_ooo.h"
 #include "tcp/tcp_rtt.h"
 #include "timer.h"
 
@@ -39,16 +41,19 @@ struct tcp_sock {
 	struct timer_node rtx_timer;     /* retransmission, SYN/SYN-ACK retries, TIME_WAIT */
 	/* send sequence space (3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t snd_max;                /* one past the highest sequence sent (go-back-N pulls snd_nxt back) */
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv;  /* rcv_adv: right edge last advertised */
 	uint32_t ts_recent, ts_offset;
 	struct tcp_rtt rtt;
+	struct tcp_cc cc;
+	struct tcp_ooo *ooo;             /* out-of-order data; taken while there is some */
 	uint16_t mss;                    /* send MSS */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t retries;
 	unsigned ts_ok : 1, sack_ok : 1, ws_ok : 1;
 	unsigned fin_queued : 1;         /* close()/shutdown(WR): a FIN follows the data */
-	unsigned fin_sent : 1;
+	unsigned fin_out : 1;            /* our FIN has been sent at least once */
 	unsigned rcv_shutdown : 1;       /* the peer's FIN arrived (EOF for recv) */
 	unsigned snd_shutdown : 1;
 	unsigned orphan : 1;             /* no descriptor: freed when it reaches CLOSE */
@@ -79,6 +84,8 @@ static inline struct tcp_sock *tcp_sk(struct inet_sock *sk)
 int tcp_send_segment(struct tcp_sock *tp, uint8_t flags, uint32_t seq, uint32_t off, uint32_t len);
 /* Send what the windows allow (data, then a queued FIN). */
 void tcp_push(struct tcp_sock *tp);
+/* Send one segment at snd_nxt whatever cwnd says (fast retransmit). */
+void tcp_push_one(struct tcp_sock *tp);
 /* An ACK for what has been received. */
 void tcp_send_ack(struct tcp_sock *tp);
 /* A reset for the connection (abort). */

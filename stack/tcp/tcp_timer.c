@@ -21,22 +21,6 @@ void tcp_rtx_stop(struct tcp_sock *tp)
 	timer_stop(&tp->st->timers, &tp->rtx_timer);
 }
 
-/* Resend the oldest unacknowledged segment. */
-static void tcp_retransmit_head(struct tcp_sock *tp)
-{
-	uint32_t outstanding = tp->snd_nxt - tp->snd_una - (tp->fin_sent ? 1 : 0);
-	uint32_t n = outstanding < tcp_send_mss(tp) ? outstanding : tcp_send_mss(tp);
-
-	tcp_rtt_segment_resent(&tp->rtt);
-	tp->st->tcpc.TcpRetransSegs++;
-	if (n) {
-		tcp_send_segment(tp, TCP_FLAG_ACK | TCP_FLAG_PSH, tp->snd_una, 0, n);
-		return;
-	}
-	if (tp->fin_sent)
-		tcp_send_segment(tp, TCP_FLAG_FIN | TCP_FLAG_ACK, tp->snd_nxt - 1, 0, 0);
-}
-
 static void tcp_rtx_fire(struct timer_node *t)
 {
 	struct tcp_sock *tp = DTCP_CONTAINER_OF(t, struct tcp_sock, rtx_timer);
@@ -70,11 +54,12 @@ static void tcp_rtx_fire(struct timer_node *t)
 	default:
 		break;
 	}
-	if (tp->snd_una == tp->snd_nxt) {
+	if (tp->snd_una == tp->snd_max) {
 		/* Nothing in flight: a zero window holds data back (RFC 9293
-		 * 3.8.6.1): probe with one byte past the window. */
+		 * 3.8.6.1): probe with an old sequence number, which the peer
+		 * answers with its window. */
 		if (tp->snd.len && tp->snd_wnd == 0) {
-			tcp_send_segment(tp, TCP_FLAG_ACK, tp->snd_nxt - 1, 0, 0);
+			tcp_send_segment(tp, TCP_FLAG_ACK, tp->snd_una - 1, 0, 0);
 			tcp_rtt_backoff(&tp->rtt, &st->rtt_params);
 			tcp_rtx_arm(tp, tcp_rto_ms(tp));
 		}
@@ -84,9 +69,15 @@ static void tcp_rtx_fire(struct timer_node *t)
 		tcp_done(tp, ETIMEDOUT);
 		return;
 	}
+	/* RFC 6298 5.4-5.6 and RFC 5681 3.1: back off, collapse cwnd, and
+	 * send again from the oldest unacknowledged byte (go-back-N). */
 	tcp_rtt_backoff(&tp->rtt, &st->rtt_params);
-	tcp_retransmit_head(tp);
-	tcp_rtx_arm(tp, tcp_rto_ms(tp));
+	tcp_cc_timeout(&tp->cc, tp->snd_una, tp->snd_max);
+	tp->snd_nxt = tp->snd_una;
+	tcp_rtx_stop(tp);
+	tcp_push(tp);
+	if (!timer_pending(&tp->rtx_timer))
+		tcp_rtx_arm(tp, tcp_rto_ms(tp));
 }
 
 void tcp_timer_init(struct tcp_sock *tp)
