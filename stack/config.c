@@ -20,6 +20,8 @@ void sysctl_defaults(struct stack_sysctl *sc)
 	sc->unpriv_port_start = 1024;
 	sc->somaxconn = 4096;
 	sc->tcp_tw_reuse_delay = 1000;
+	sc->rmem_max = 212992;
+	sc->wmem_max = 212992;
 	sc->tcp_tw_reuse = 2;
 	sc->tcp_timestamps = 1;
 }
@@ -226,6 +228,8 @@ static const struct sysctl_entry sysctl_table[] = {
 	{ "net.ipv4.tcp_tw_reuse_delay", SK_INT, OFF(tcp_tw_reuse_delay), 1, 60000 },
 	{ "net.ipv4.tcp_timestamps", SK_U8, OFF(tcp_timestamps), 0, 255 },
 	{ "net.core.somaxconn", SK_INT, OFF(somaxconn), 0, INT_MAX },
+	{ "net.core.rmem_max", SK_INT, OFF(rmem_max), 0, INT_MAX },
+	{ "net.core.wmem_max", SK_INT, OFF(wmem_max), 0, INT_MAX },
 };
 
 static const struct sysctl_entry *sysctl_find(const char *name)

@@ -14,6 +14,7 @@ struct stack_sysctl {
 	int unpriv_port_start;         /* net.ipv4.ip_unprivileged_port_start */
 	int somaxconn;                 /* net.core.somaxconn */
 	int tcp_tw_reuse_delay;        /* net.ipv4.tcp_tw_reuse_delay (ms) */
+	int rmem_max, wmem_max;        /* net.core.rmem_max / wmem_max */
 	uint8_t autobind_reuse;        /* net.ipv4.ip_autobind_reuse */
 	uint8_t nonlocal_bind;         /* net.ipv4.ip_nonlocal_bind */
 	uint8_t ip6_nonlocal_bind;     /* net.ipv6.ip_nonlocal_bind */

@@ -112,6 +112,13 @@ ssize_t dtcp_send(struct dtcp_stack *st, int fd, const void *buf, size_t len, in
  */
 ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flags);
 
+/**
+ * shutdown(2): SHUT_WR sends a FIN after the queued data; SHUT_RD makes
+ * recv() return 0 once the queue is empty.
+ * @return 0, or -1 with errno EBADF, EINVAL or ENOTCONN.
+ */
+int dtcp_shutdown(struct dtcp_stack *st, int fd, int how);
+
 /** getpeername(2). -1 with EBADF, ENOTCONN, EINVAL or EFAULT. */
 int dtcp_getpeername(struct dtcp_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen);
 

@@ -197,17 +197,26 @@ int dtcp_close(struct dtcp_stack *st, int fd)
 	return 0;
 }
 
-/* Drive the stack until done(sk) or the socket's error; a non-blocking
- * socket does not wait. Returns 0 when done, or -EAGAIN. */
-static int sock_wait(struct dtcp_stack *st, struct inet_sock *sk, bool nonblock,
-                     bool (*done)(const struct inet_sock *sk))
+/* Drive the stack until done(sk); a non-blocking socket does not wait, a
+ * blocking one at most timeo_ms of the stack's clock (0: forever).
+ * Returns 0 when done, or -EAGAIN. */
+static int sock_wait_timeo(struct dtcp_stack *st, struct inet_sock *sk, bool nonblock, uint64_t timeo_ms,
+                           bool (*done)(const struct inet_sock *sk))
 {
+	uint64_t deadline = timeo_ms ? stack_now_ns(st) + timeo_ms * 1000000u : 0;
+
 	while (!done(sk)) {
-		if (nonblock)
+		if (nonblock || (deadline && stack_now_ns(st) >= deadline))
 			return -EAGAIN;
 		dtcp_stack_poll(st);
 	}
 	return 0;
+}
+
+static int sock_wait(struct dtcp_stack *st, struct inet_sock *sk, bool nonblock,
+                     bool (*done)(const struct inet_sock *sk))
+{
+	return sock_wait_timeo(st, sk, nonblock, 0, done);
 }
 
 static bool connect_done(const struct inet_sock *sk)
@@ -241,7 +250,9 @@ int dtcp_connect(struct dtcp_stack *st, int fd, const struct sockaddr *addr, soc
 	}
 	if (sk->nonblock)
 		return api_ret(-EINPROGRESS);
-	sock_wait(st, sk, false, connect_done);
+	/* SO_SNDTIMEO bounds a blocking connect (then EINPROGRESS, as Linux). */
+	if (sock_wait_timeo(st, sk, false, tcp_sk(sk)->sndtimeo_ms, connect_done))
+		return api_ret(-EINPROGRESS);
 	if (sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT) {
 		sk->ss = INET_SS_CONNECTED;
 		return 0;
@@ -332,7 +343,8 @@ ssize_t dtcp_send(struct dtcp_stack *st, int fd, const void *buf, size_t len, in
 		     sk->state != INET_SYN_RECV))
 			return done ? (ssize_t)done : api_ret(-EPIPE);
 		if (sk->state == INET_SYN_SENT || sk->state == INET_SYN_RECV || tp->snd.len >= tp->sndbuf) {
-			err = sock_wait(st, sk, sk->nonblock || (flags & MSG_DONTWAIT) || done, send_ready);
+			err = sock_wait_timeo(st, sk, sk->nonblock || (flags & MSG_DONTWAIT) || done, tp->sndtimeo_ms,
+			                      send_ready);
 			if (err)
 				return done ? (ssize_t)done : api_ret(err);
 			continue;
@@ -352,7 +364,8 @@ static bool recv_ready(const struct inet_sock *sk)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 
-	return tp->rcvq_bytes || tp->rcv_shutdown || sk->err || sk->state == INET_CLOSE || sk->state == INET_LISTEN;
+	return tp->rcvq_bytes || tp->rcv_shutdown || tp->user_rd_shutdown || sk->err || sk->state == INET_CLOSE ||
+	       sk->state == INET_LISTEN;
 }
 
 ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flags)
@@ -370,7 +383,7 @@ ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flag
 		return api_ret(-ENOTCONN);
 	if (sk->state == INET_CLOSE && !tp->rcvq_bytes && !sk->err && sk->ss != INET_SS_CONNECTED)
 		return api_ret(-ENOTCONN);
-	err = sock_wait(st, sk, sk->nonblock || (flags & MSG_DONTWAIT), recv_ready);
+	err = sock_wait_timeo(st, sk, sk->nonblock || (flags & MSG_DONTWAIT), tp->rcvtimeo_ms, recv_ready);
 	if (err)
 		return api_ret(err);
 	if (!tp->rcvq_bytes) {
@@ -411,6 +424,15 @@ ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flag
 	    (sk->state == INET_ESTABLISHED || sk->state == INET_FIN_WAIT1 || sk->state == INET_FIN_WAIT2))
 		tcp_send_ack(tp);
 	return (ssize_t)done;
+}
+
+int dtcp_shutdown(struct dtcp_stack *st, int fd, int how)
+{
+	struct inet_sock *sk = fd_sock(st, fd);
+
+	if (!sk)
+		return api_ret(-EBADF);
+	return api_ret(tcp_shutdown(tcp_sk(sk), how));
 }
 
 int dtcp_getpeername(struct dtcp_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen)

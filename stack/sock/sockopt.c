@@ -8,19 +8,75 @@
 #include <dtcp/socket.h>
 
 #include "stack.h"
+#include "tcp/tcp_sock.h"
+
+#include <netinet/tcp.h>
+#include <sys/time.h>
 
 /* ---- SOL_SOCKET: mirrors sk_setsockopt() / sk_getsockopt() ---- */
 
-static int sol_socket_set(struct inet_sock *sk, int optname, const void *optval, socklen_t optlen)
+/* sock_set_timeout(): a struct timeval, 0 meaning forever. */
+static int set_timeout(uint64_t *dst_ms, const void *optval, socklen_t optlen)
 {
+	struct timeval tv;
+
+	if (optlen < sizeof(tv))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(&tv, optval, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return -EDOM;
+	if (tv.tv_sec < 0) {
+		*dst_ms = 0;   /* Linux treats a negative time as "no wait"... as 0 here */
+		return 0;
+	}
+	*dst_ms = (uint64_t)tv.tv_sec * 1000u + (uint64_t)(tv.tv_usec + 999) / 1000u;
+	return 0;
+}
+
+static int sol_socket_set(struct dtcp_stack *st, struct inet_sock *sk, int optname, const void *optval,
+                          socklen_t optlen)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
 	int val;
 
+	if (optname == SO_RCVTIMEO || optname == SO_RCVTIMEO_OLD)
+		return set_timeout(&tp->rcvtimeo_ms, optval, optlen);
+	if (optname == SO_SNDTIMEO || optname == SO_SNDTIMEO_OLD)
+		return set_timeout(&tp->sndtimeo_ms, optval, optlen);
+	if (optname == SO_LINGER) {
+		struct linger lg;
+
+		if (optlen < sizeof(lg))
+			return -EINVAL;
+		if (!optval)
+			return -EFAULT;
+		memcpy(&lg, optval, sizeof(lg));
+		tp->linger_on = lg.l_onoff != 0;
+		tp->linger_s = (uint16_t)(lg.l_linger < 0 ? 0 : lg.l_linger > 65535 ? 65535 : lg.l_linger);
+		return 0;
+	}
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (!optval)
 		return -EFAULT;
 	memcpy(&val, optval, sizeof(val));
 	switch (optname) {
+	case SO_RCVBUF:
+	case SO_SNDBUF: {
+		/* sk_setsockopt(): capped by net.core.[rw]mem_max, then doubled for
+		 * bookkeeping overhead, with a floor. */
+		uint32_t max = optname == SO_RCVBUF ? (uint32_t)st->sysctl.rmem_max : (uint32_t)st->sysctl.wmem_max;
+		uint32_t v = val < 0 ? 0 : (uint32_t)val;
+
+		v = (v < max ? v : max) * 2;
+		if (optname == SO_RCVBUF)
+			tp->rcvbuf = v < 2304 ? 2304 : v;
+		else
+			tp->sndbuf = v < 4608 ? 4608 : v;
+		return 0;
+	}
 	case SO_REUSEADDR:
 		sk->reuse = val != 0;
 		return 0;
@@ -34,11 +90,45 @@ static int sol_socket_set(struct inet_sock *sk, int optname, const void *optval,
 
 static int sol_socket_get(struct inet_sock *sk, int optname, void *optval, socklen_t *optlen)
 {
+	struct tcp_sock *tp = tcp_sk(sk);
 	int len = (int)*optlen, val;
 
 	if (len < 0)
 		return -EINVAL;
+	if (optname == SO_LINGER || optname == SO_RCVTIMEO_OLD || optname == SO_SNDTIMEO_OLD) {
+		union {
+			struct linger lg;
+			struct timeval tv;
+		} v;
+		int lv;
+
+		memset(&v, 0, sizeof(v));
+		if (optname == SO_LINGER) {
+			v.lg.l_onoff = tp->linger_on;
+			v.lg.l_linger = tp->linger_s;
+			lv = sizeof(v.lg);
+		} else {
+			uint64_t ms = optname == SO_RCVTIMEO_OLD ? tp->rcvtimeo_ms : tp->sndtimeo_ms;
+
+			v.tv.tv_sec = (time_t)(ms / 1000u);
+			v.tv.tv_usec = (suseconds_t)(ms % 1000u) * 1000;
+			lv = sizeof(v.tv);
+		}
+		if (len > lv)
+			len = lv;
+		if (len && !optval)
+			return -EFAULT;
+		memcpy(optval, &v, (size_t)len);
+		*optlen = (socklen_t)len;
+		return 0;
+	}
 	switch (optname) {
+	case SO_RCVBUF:
+		val = (int)tp->rcvbuf;
+		break;
+	case SO_SNDBUF:
+		val = (int)tp->sndbuf;
+		break;
 	case SO_REUSEADDR:
 		val = sk->reuse;
 		break;
@@ -167,6 +257,93 @@ static int sol_ip_get(struct inet_sock *sk, int optname, void *optval, socklen_t
 	return 0;
 }
 
+/* ---- SOL_TCP: mirrors do_tcp_setsockopt() / do_tcp_getsockopt() ---- */
+
+static int sol_tcp_set(struct inet_sock *sk, int optname, const void *optval, socklen_t optlen)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int val;
+
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(&val, optval, sizeof(val));
+	switch (optname) {
+	case TCP_NODELAY:
+		tp->nodelay = val != 0;
+		if (tp->nodelay)
+			tcp_push(tp);   /* what Nagle held goes now */
+		return 0;
+	case TCP_MAXSEG:
+		/* TCP_MIN_MSS 88 .. MAX_TCP_WINDOW 32767; 0 clears. */
+		if (val && (val < 88 || val > 32767))
+			return -EINVAL;
+		tp->user_mss = (uint16_t)val;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int sol_tcp_get(struct dtcp_stack *st, struct inet_sock *sk, int optname, void *optval, socklen_t *optlen)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int len = (int)*optlen, val;
+
+	if (len < 0)
+		return -EINVAL;
+	switch (optname) {
+	case TCP_NODELAY:
+		val = tp->nodelay;
+		break;
+	case TCP_MAXSEG:
+		val = sk->state == INET_CLOSE || sk->state == INET_LISTEN ? (tp->user_mss ? tp->user_mss : 536)
+		                                                            : (int)tcp_send_mss(tp);
+		break;
+	case TCP_INFO: {
+		struct tcp_info ti;
+
+		memset(&ti, 0, sizeof(ti));
+		ti.tcpi_state = sk->state;
+		ti.tcpi_retransmits = tp->retries;
+		ti.tcpi_backoff = tp->rtt.backoff;
+		ti.tcpi_options = (tp->ts_ok ? TCPI_OPT_TIMESTAMPS : 0) | (tp->sack_ok ? TCPI_OPT_SACK : 0) |
+		                  (tp->ws_ok ? TCPI_OPT_WSCALE : 0);
+		ti.tcpi_snd_wscale = tp->snd_wscale & 0xf;
+		ti.tcpi_rcv_wscale = tp->rcv_wscale & 0xf;
+		ti.tcpi_rto = tcp_rtt_rto(&tp->rtt);
+		ti.tcpi_snd_mss = tcp_send_mss(tp);
+		ti.tcpi_rcv_mss = tp->mss;
+		ti.tcpi_unacked = (tp->snd_max - tp->snd_una + tcp_send_mss(tp) - 1) / tcp_send_mss(tp);
+		ti.tcpi_rtt = tcp_rtt_srtt(&tp->rtt);
+		ti.tcpi_rttvar = tp->rtt.rttvar8 >> 3;
+		ti.tcpi_snd_ssthresh = tcp_cc_ssthresh(&tp->cc) / tcp_send_mss(tp);
+		ti.tcpi_snd_cwnd = tcp_cc_cwnd(&tp->cc) / tcp_send_mss(tp);
+		ti.tcpi_advmss = tp->mss;
+		ti.tcpi_rcv_space = tcp_rcv_window(tp);
+		ti.tcpi_total_retrans = tp->total_retrans;
+		(void)st;
+		if (len > (int)sizeof(ti))
+			len = sizeof(ti);
+		if (len && !optval)
+			return -EFAULT;
+		memcpy(optval, &ti, (size_t)len);
+		*optlen = (socklen_t)len;
+		return 0;
+	}
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (len > (int)sizeof(int))
+		len = sizeof(int);
+	if (len && !optval)
+		return -EFAULT;
+	memcpy(optval, &val, (size_t)len);
+	*optlen = (socklen_t)len;
+	return 0;
+}
+
 /* ---- SOL_IPV6: mirrors do_ipv6_setsockopt() / do_ipv6_getsockopt() ---- */
 
 static int sol_ipv6_set(struct inet_sock *sk, int optname, const void *optval, socklen_t optlen)
@@ -221,7 +398,9 @@ int sock_setsockopt(struct dtcp_stack *st, struct inet_sock *sk, int level, int 
                     const void *optval, socklen_t optlen)
 {
 	if (level == SOL_SOCKET)
-		return sol_socket_set(sk, optname, optval, optlen);
+		return sol_socket_set(st, sk, optname, optval, optlen);
+	if (level == SOL_TCP)
+		return sol_tcp_set(sk, optname, optval, optlen);
 	if (level == SOL_IP)
 		return sol_ip_set(st, sk, optname, optval, optlen);
 	if (level == SOL_IPV6 && sk->family == AF_INET6)
@@ -232,9 +411,10 @@ int sock_setsockopt(struct dtcp_stack *st, struct inet_sock *sk, int level, int 
 int sock_getsockopt(struct dtcp_stack *st, struct inet_sock *sk, int level, int optname, void *optval,
                     socklen_t *optlen)
 {
-	(void)st;
 	if (level == SOL_SOCKET)
 		return sol_socket_get(sk, optname, optval, optlen);
+	if (level == SOL_TCP)
+		return sol_tcp_get(st, sk, optname, optval, optlen);
 	if (level == SOL_IP)
 		return sol_ip_get(sk, optname, optval, optlen);
 	if (level == SOL_IPV6 && sk->family == AF_INET6)

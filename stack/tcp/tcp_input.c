@@ -88,6 +88,8 @@ static void tcp_take_options(struct tcp_sock *tp, const struct seg_info *si)
 	uint16_t route = tcp_route_mss(tp);
 
 	tp->mss = peer_mss < route ? peer_mss : route;
+	if (tp->user_mss && tp->user_mss < tp->mss)
+		tp->mss = tp->user_mss;   /* TCP_MAXSEG */
 	/* Scaling only if both sides offered it (RFC 7323 2.2). */
 	tp->ws_ok = !!(si->opts.present & TCP_OPTS_WSCALE);
 	tp->snd_wscale = tp->ws_ok ? si->opts.wscale : 0;
@@ -412,6 +414,8 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 		switch (sk->state) {
 		case INET_FIN_WAIT1:
 			sk->state = INET_FIN_WAIT2;
+			if (sk->fd < 0)
+				tcp_rtx_arm(tp, TCP_FIN_TIMEOUT_MS);
 			break;
 		case INET_CLOSING:
 			tcp_time_wait(tp);

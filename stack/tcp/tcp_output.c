@@ -61,6 +61,8 @@ int tcp_send_segment(struct tcp_sock *tp, uint8_t flags, uint32_t seq, uint32_t 
 
 		o.present |= TCP_OPTS_MSS;
 		o.mss = tcp_route_mss(tp);
+		if (tp->user_mss && tp->user_mss < o.mss)
+			o.mss = tp->user_mss;
 		if (!synack || tp->ws_ok) {
 			o.present |= TCP_OPTS_WSCALE;
 			o.wscale = tp->rcv_wscale;
@@ -165,6 +167,7 @@ static int tcp_xmit_at_nxt(struct tcp_sock *tp, uint32_t len, bool fin)
 	tp->snd_nxt += len + (fin ? 1 : 0);
 	if (resend) {
 		st->tcpc.TcpRetransSegs++;
+		tp->total_retrans++;
 		tcp_rtt_segment_resent(&tp->rtt);
 	}
 	if (seq_gt(tp->snd_nxt, tp->snd_max)) {
@@ -201,6 +204,11 @@ void tcp_push(struct tcp_sock *tp)
 			room = cwnd - flight;
 		if (n > room)
 			n = room;
+		/* Nagle (RFC 9293 3.7.4): a short segment waits while data is
+		 * unacknowledged, unless TCP_NODELAY or the FIN follows it. */
+		if (n && n == unsent && n < tcp_send_mss(tp) && flight && !tp->nodelay && !tp->fin_queued &&
+		    !seq_lt(tp->snd_nxt, tp->snd_max))
+			return;
 		if (n) {
 			if (tcp_xmit_at_nxt(tp, n, false))
 				return;

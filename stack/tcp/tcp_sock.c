@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "addr.h"
 #include "inet/inet_ops.h"
@@ -249,10 +250,13 @@ void tcp_close(struct tcp_sock *tp)
 	default:
 		break;
 	}
-	if (tp->rcvq_bytes) {
-		/* RFC 2525 2.17 (and Linux): unread data means an abort. */
-		st->tcpc.TcpExtTCPAbortOnData++;
-		tcp_send_active_reset(tp);
+	if (tp->rcvq_bytes || (tp->linger_on && !tp->linger_s)) {
+		/* RFC 2525 2.17 (and Linux): unread data means an abort; so does
+		 * SO_LINGER with a zero timeout. */
+		if (tp->rcvq_bytes)
+			st->tcpc.TcpExtTCPAbortOnData++;
+		if (sk->state != INET_SYN_RECV || !tp->parent)
+			tcp_send_active_reset(tp);
 		tcp_done(tp, 0);
 		return;
 	}
@@ -264,10 +268,52 @@ void tcp_close(struct tcp_sock *tp)
 	case INET_CLOSE_WAIT:
 		sk->state = INET_LAST_ACK;
 		break;
+	case INET_FIN_WAIT2:
+		tcp_rtx_arm(tp, TCP_FIN_TIMEOUT_MS);
+		return;
 	default:
 		return;   /* a FIN is already on its way */
 	}
 	tp->fin_queued = 1;
 	tp->snd_shutdown = 1;
 	tcp_push(tp);
+}
+
+int tcp_shutdown(struct tcp_sock *tp, int how)
+{
+	struct inet_sock *sk = &tp->inet;
+
+	/* inet_shutdown(): SHUT_RD, SHUT_WR or SHUT_RDWR, on a connected socket. */
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	switch (sk->state) {
+	case INET_ESTABLISHED:
+	case INET_CLOSE_WAIT:
+	case INET_SYN_RECV:
+	case INET_FIN_WAIT1:
+	case INET_FIN_WAIT2:
+	case INET_CLOSING:
+	case INET_LAST_ACK:
+	case INET_TIME_WAIT:
+		break;
+	case INET_SYN_SENT:
+		/* Not connected yet: the connect is abandoned (tcp_disconnect). */
+		tcp_done(tp, 0);
+		return 0;
+	default:
+		return -ENOTCONN;
+	}
+	if (how != SHUT_WR)
+		tp->user_rd_shutdown = 1;
+	if (how == SHUT_RD || tp->snd_shutdown)
+		return 0;
+	/* The write side: a FIN after the queued data (RFC 9293 3.10.4). */
+	if (sk->state == INET_ESTABLISHED || sk->state == INET_SYN_RECV)
+		sk->state = INET_FIN_WAIT1;
+	else if (sk->state == INET_CLOSE_WAIT)
+		sk->state = INET_LAST_ACK;
+	tp->fin_queued = 1;
+	tp->snd_shutdown = 1;
+	tcp_push(tp);
+	return 0;
 }

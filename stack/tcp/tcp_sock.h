@@ -18,6 +18,7 @@
 struct dtcp_stack;
 
 #define TCP_MSL_TW_MS 60000u        /* TIME_WAIT, as Linux's TCP_TIMEWAIT_LEN */
+#define TCP_FIN_TIMEOUT_MS 60000u   /* net.ipv4.tcp_fin_timeout: an orphan in FIN_WAIT2 */
 #define TCP_RTO_INIT_MS 1000u       /* RFC 6298 2.1 */
 #define TCP_RTO_MAX_MS 120000u
 #define TCP_SYN_RETRIES 6           /* net.ipv4.tcp_syn_retries */
@@ -58,6 +59,13 @@ struct tcp_sock {
 	unsigned snd_shutdown : 1;
 	unsigned orphan : 1;             /* no descriptor: freed when it reaches CLOSE */
 	unsigned in_acceptq : 1;
+	unsigned nodelay : 1;            /* TCP_NODELAY: no Nagle (RFC 9293 3.7.4) */
+	unsigned user_rd_shutdown : 1;   /* shutdown(SHUT_RD) */
+	unsigned linger_on : 1;          /* SO_LINGER */
+	uint16_t linger_s;
+	uint16_t user_mss;               /* TCP_MAXSEG */
+	uint64_t rcvtimeo_ms, sndtimeo_ms; /* SO_RCVTIMEO / SO_SNDTIMEO, 0: forever */
+	uint32_t total_retrans;
 	struct tcp_sndbuf snd;
 	/* received in-order data: a list of payload segments (pkt->next) */
 	struct dtcp_pkt *rcvq_head, *rcvq_tail;
@@ -108,6 +116,8 @@ void tcp_rtx_arm(struct tcp_sock *tp, uint32_t ms);
 void tcp_rtx_stop(struct tcp_sock *tp);
 
 /* tcp_sock.c */
+/* shutdown(2): 0, -EINVAL or -ENOTCONN. */
+int tcp_shutdown(struct tcp_sock *tp, int how);
 void tcp_sock_init(struct tcp_sock *tp, struct dtcp_stack *st);
 /* Give back the send and receive buffers. */
 void tcp_sock_free_buffers(struct tcp_sock *tp);

@@ -30,6 +30,13 @@ static void tcp_rtx_fire(struct timer_node *t)
 	case INET_TIME_WAIT:
 		tcp_done(tp, 0);
 		return;
+	case INET_FIN_WAIT2:
+		/* An orphan waits for the peer's FIN tcp_fin_timeout (60 s) at most. */
+		if (tp->inet.fd < 0 && tp->snd_una == tp->snd_max) {
+			tcp_done(tp, 0);
+			return;
+		}
+		break;
 	case INET_SYN_SENT:
 		if (++tp->retries > TCP_SYN_RETRIES) {
 			tcp_done(tp, ETIMEDOUT);

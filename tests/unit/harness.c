@@ -5,12 +5,14 @@
 
 struct dtcp_stack *st;
 uint64_t th_now_ns;
+uint64_t th_tick_ns;
 int th_zero_random;
 static uint64_t rng_state;
 
 static uint64_t test_now(void *arg)
 {
 	(void)arg;
+	th_now_ns += th_tick_ns;
 	return th_now_ns;
 }
 
@@ -42,6 +44,7 @@ void th_setup(void)
 	struct dtcp_stack_config cfg = { .max_sockets = 1 << 16 };
 
 	th_now_ns = UINT64_C(1000) * 1000000000u;
+	th_tick_ns = 0;
 	th_zero_random = 0;
 	rng_state = 42;
 	st = stack_create(&cfg, &test_env);

@@ -16,6 +16,7 @@
 
 extern struct dtcp_stack *st;       /* the stack of the running test */
 extern uint64_t th_now_ns;          /* its clock */
+extern uint64_t th_tick_ns;         /* added at every read of the clock (0: frozen) */
 extern int th_zero_random;          /* 1: the random source yields zero bytes */
 
 void th_setup(void);

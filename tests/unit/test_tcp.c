@@ -325,3 +325,112 @@ Test(tcp, noport_connections_share_one_port)
 	cr_assert_eq(th_bind(extra, "127.0.0.1", 0), 0);
 	cr_assert_eq(th_connect(extra, "127.1.0.1", 5000), EADDRNOTAVAIL);
 }
+
+Test(tcp, nagle_and_nodelay)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL), one = 1;
+	uint64_t before;
+	char buf[8];
+
+	cr_assert_eq(dtcp_send(st, c, "a", 1, 0), 1);
+	before = st->tcpc.TcpOutSegs;
+	cr_assert_eq(dtcp_send(st, c, "b", 1, 0), 1);
+	cr_assert_eq(st->tcpc.TcpOutSegs, before, "Nagle holds a short segment while one is unacknowledged");
+	poll_n(4);
+	cr_assert_eq(dtcp_recv(st, a, buf, sizeof(buf), 0), 2, "released by the ACK");
+	cr_assert_eq(dtcp_setsockopt(st, c, SOL_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	cr_assert_eq(dtcp_send(st, c, "c", 1, 0), 1);
+	before = st->tcpc.TcpOutSegs;
+	cr_assert_eq(dtcp_send(st, c, "d", 1, 0), 1);
+	cr_assert_eq(st->tcpc.TcpOutSegs, before + 1, "TCP_NODELAY sends at once");
+}
+
+Test(tcp, shutdown_write_then_read_eof)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL);
+	char buf[8];
+
+	cr_assert_eq(dtcp_send(st, c, "bye", 3, 0), 3);
+	cr_assert_eq(dtcp_shutdown(st, c, SHUT_WR), 0);
+	poll_n(4);
+	cr_assert_eq(dtcp_recv(st, a, buf, sizeof(buf), 0), 3);
+	cr_assert_eq(dtcp_recv(st, a, buf, sizeof(buf), 0), 0, "EOF after the FIN");
+	cr_assert_eq(dtcp_send(st, c, "x", 1, 0), -1);
+	cr_assert_eq(errno, EPIPE);
+	cr_assert_eq(dtcp_send(st, a, "ok", 2, 0), 2, "the other direction still works");
+	poll_n(4);
+	cr_assert_eq(dtcp_recv(st, c, buf, sizeof(buf), 0), 2);
+	cr_assert_eq(dtcp_shutdown(st, c, 7), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(dtcp_shutdown(st, th_socket(AF_INET, NULL), SHUT_WR), -1);
+	cr_assert_eq(errno, ENOTCONN);
+}
+
+Test(tcp, linger_zero_resets)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL);
+	struct linger lg = { 1, 0 };
+	char b;
+
+	cr_assert_eq(dtcp_setsockopt(st, c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	cr_assert_eq(dtcp_close(st, c), 0);
+	poll_n(4);
+	cr_assert_eq(dtcp_recv(st, a, &b, 1, 0), -1);
+	cr_assert_eq(errno, ECONNRESET);
+	cr_assert_eq(st->eh.count, 0, "no TIME_WAIT after an abort");
+}
+
+Test(tcp, buffer_sizes_and_info)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL), v = 10000;
+	socklen_t len = sizeof(v);
+	struct tcp_info ti;
+
+	cr_assert_eq(dtcp_setsockopt(st, c, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)), 0);
+	cr_assert_eq(dtcp_getsockopt(st, c, SOL_SOCKET, SO_RCVBUF, &v, &len), 0);
+	cr_assert_eq(v, 20000, "Linux doubles the value");
+	v = 1 << 30;
+	cr_assert_eq(dtcp_setsockopt(st, c, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)), 0);
+	cr_assert_eq(dtcp_getsockopt(st, c, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
+	cr_assert_eq(v, 2 * 212992, "capped by net.core.wmem_max");
+	len = sizeof(ti);
+	cr_assert_eq(dtcp_getsockopt(st, a, SOL_TCP, TCP_INFO, &ti, &len), 0);
+	cr_assert_eq(ti.tcpi_state, INET_ESTABLISHED);
+	cr_assert_eq(ti.tcpi_snd_mss, 1448);
+	cr_assert(ti.tcpi_options & TCPI_OPT_TIMESTAMPS);
+	cr_assert_eq(ti.tcpi_rcv_wscale, 7);
+	v = 0;
+	len = sizeof(v);
+	cr_assert_eq(dtcp_getsockopt(st, c, SOL_TCP, TCP_MAXSEG, &v, &len), 0);
+	cr_assert_eq(v, 1448);
+	v = 50;
+	cr_assert_eq(dtcp_setsockopt(st, c, SOL_TCP, TCP_MAXSEG, &v, sizeof(v)), -1);
+	cr_assert_eq(errno, EINVAL);
+}
+
+Test(tcp, recv_timeout)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL);
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 1000 };
+	char b;
+
+	uint64_t t0;
+
+	(void)c;
+	tv.tv_usec = 5000;
+	cr_assert_eq(dtcp_setsockopt(st, a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	/* A blocking recv drives the stack while the virtual clock ticks. */
+	cr_assert_eq(dtcp_fcntl(st, a, F_SETFL, 0), 0);
+	cr_assert_eq(dtcp_fcntl(st, a, F_GETFL, 0) & O_NONBLOCK, 0);
+	th_tick_ns = 100000;
+	t0 = th_now_ns;
+	cr_assert_eq(dtcp_recv(st, a, &b, 1, 0), -1);
+	cr_assert_eq(errno, EAGAIN);
+	cr_assert_geq(th_now_ns - t0, 5000000u, "it waited the 5 ms");
+	cr_assert_lt(th_now_ns - t0, 50000000u);
+	th_tick_ns = 0;
+	cr_assert_eq(dtcp_setsockopt(st, a, SOL_SOCKET, SO_RCVTIMEO, &tv, 3), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(dtcp_recv(st, a, &b, 1, MSG_DONTWAIT), -1);
+	cr_assert_eq(errno, EAGAIN);
+}
