@@ -21,6 +21,7 @@ void sysctl_defaults(struct stack_sysctl *sc)
 	sc->somaxconn = 4096;
 	sc->tcp_tw_reuse_delay = 1000;
 	sc->rmem_max = 212992;
+	sc->tcp_max_syn_backlog = 4096;
 	sc->wmem_max = 212992;
 	sc->tcp_tw_reuse = 2;
 	sc->tcp_timestamps = 1;
@@ -229,6 +230,7 @@ static const struct sysctl_entry sysctl_table[] = {
 	{ "net.ipv4.tcp_timestamps", SK_U8, OFF(tcp_timestamps), 0, 255 },
 	{ "net.core.somaxconn", SK_INT, OFF(somaxconn), 0, INT_MAX },
 	{ "net.core.rmem_max", SK_INT, OFF(rmem_max), 0, INT_MAX },
+	{ "net.ipv4.tcp_max_syn_backlog", SK_INT, OFF(tcp_max_syn_backlog), INT_MIN, INT_MAX },
 	{ "net.core.wmem_max", SK_INT, OFF(wmem_max), 0, INT_MAX },
 };
 

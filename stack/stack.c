@@ -47,6 +47,7 @@ static void ooo_pkt_free(void *self, struct dtcp_pkt *p)
 
 static void stack_destroy(struct dtcp_stack *st)
 {
+	epoll_fini(st);
 	socket_table_fini(&st->socks);
 	ehash_fini(&st->eh);
 	lhash_fini(&st->lh);

@@ -16,6 +16,7 @@
 #include "ip/neigh.h"
 #include "link/link.h"
 #include "pool.h"
+#include "sock/epoll.h"
 #include "sock/sock.h"
 #include "sock/socket_table.h"
 #include "tcp/tcp.h"
@@ -53,6 +54,7 @@ struct dtcp_stack {
 	struct tcp_rtt_params rtt_params;
 	struct pool ooo_pool, ooo_range_pool;
 	struct tcp_ooo_ctx ooo_ctx;
+	struct epoll_inst *epolls[1024];
 	struct timer_wheel timers; /* ticks of 1 ms */
 	struct link_loopback *lo_link;
 	uint16_t ip_id;

@@ -8,6 +8,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <poll.h>
+#include <sys/epoll.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -118,6 +120,27 @@ ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flag
  * @return 0, or -1 with errno EBADF, EINVAL or ENOTCONN.
  */
 int dtcp_shutdown(struct dtcp_stack *st, int fd, int how);
+
+/**
+ * poll(2) over dtcp sockets; waiting drives the stack's poll loop.
+ * timeout in ms, -1 forever. @return ready count, or -1 with EFAULT/EINVAL.
+ */
+int dtcp_poll(struct dtcp_stack *st, struct pollfd *fds, nfds_t nfds, int timeout);
+
+/** epoll_create1(2) (EPOLL_CLOEXEC). -1 with EINVAL, EMFILE or ENOMEM. */
+int dtcp_epoll_create1(struct dtcp_stack *st, int flags);
+
+/**
+ * epoll_ctl(2): EPOLL_CTL_ADD / MOD / DEL; EPOLLIN, EPOLLOUT, EPOLLRDHUP,
+ * EPOLLET, EPOLLONESHOT. -1 with EBADF, EINVAL, EEXIST, ENOENT, EFAULT, ENOMEM.
+ */
+int dtcp_epoll_ctl(struct dtcp_stack *st, int epfd, int op, int fd, struct epoll_event *event);
+
+/**
+ * epoll_wait(2), level- or edge-triggered; costs the ready sockets only.
+ * @return events written, or -1 with EBADF, EINVAL or EFAULT.
+ */
+int dtcp_epoll_wait(struct dtcp_stack *st, int epfd, struct epoll_event *events, int maxevents, int timeout);
 
 /** getpeername(2). -1 with EBADF, ENOTCONN, EINVAL or EFAULT. */
 int dtcp_getpeername(struct dtcp_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen);

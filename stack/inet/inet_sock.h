@@ -35,6 +35,7 @@ enum inet_sock_state {
 
 struct inet_bind2_bucket;
 struct dest_entry;
+struct epitem;
 
 struct inet_sock {
 	struct in6_addr rcv_saddr;   /* bound / lookup address (wildcard if none) */
@@ -43,6 +44,7 @@ struct inet_sock {
 	struct hnode bind_node;      /* owners list of the addr bucket */
 	struct inet_bind2_bucket *tb2; /* addr bucket while num != 0 */
 	struct dest_entry *dest;     /* connect-placed and in ehash */
+	struct epitem *epi;          /* epoll registrations */
 	uint32_t uid;                /* creator's euid (SO_REUSEPORT) */
 	uint32_t local_port_range;   /* IP_LOCAL_PORT_RANGE: lo | hi << 16 */
 	uint32_t tw_stamp_ms;        /* TIME_WAIT entry time */

@@ -45,6 +45,7 @@ void sock_destroy(struct dtcp_stack *st, struct inet_sock *sk)
 	DTCP_ASSERT(!sk->tb2 && !sk->dest && hlist_unhashed(&sk->hash_node));
 	tcp_rtx_stop(tcp_sk(sk));
 	tcp_sock_free_buffers(tcp_sk(sk));
+	sock_epoll_forget(st, sk);
 	if (sk->fd >= 0)
 		socket_table_release(&st->socks, sk->fd);
 	pool_put(&st->sock_pool, sk);
@@ -191,8 +192,11 @@ int dtcp_close(struct dtcp_stack *st, int fd)
 {
 	struct inet_sock *sk = fd_sock(st, fd);
 
+	if (st && fd >= EPOLL_FD_BASE)
+		return api_ret(epoll_close(st, fd));
 	if (!sk)
 		return api_ret(-EBADF);
+	sock_epoll_forget(st, sk);
 	tcp_close(tcp_sk(sk));
 	return 0;
 }

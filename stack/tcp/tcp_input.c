@@ -122,9 +122,11 @@ static void tcp_rcv_listen(struct dtcp_stack *st, struct tcp_sock *l, const stru
 	}
 	if (!(si->flags & TCP_FLAG_SYN) || (si->flags & TCP_FLAG_FIN))
 		return;
-	/* A full accept queue, or as many half-open children as the backlog
-	 * allows: the SYN is dropped and counted, and the peer retries. */
-	if (l->acceptq_len >= (uint32_t)l->inet.backlog || l->synq_len >= (uint32_t)l->inet.backlog + 1) {
+	/* A full accept queue (sk_acceptq_is_full(): more than the backlog,
+	 * so listen(fd, 0) still admits one), or a full SYN queue
+	 * (tcp_max_syn_backlog): the SYN is dropped and counted; the peer
+	 * retries. */
+	if (l->acceptq_len > (uint32_t)l->inet.backlog || l->synq_len >= (uint32_t)st->sysctl.tcp_max_syn_backlog) {
 		st->tcpc.TcpExtListenOverflows++;
 		st->tcpc.TcpExtListenDrops++;
 		return;
@@ -536,6 +538,8 @@ void tcp_input(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_addr 
 		struct tcp_sock *tp = tcp_sk(sk);
 		bool kept;
 
+		struct tcp_sock *parent = tp->parent;
+
 		if (sk->state == INET_SYN_SENT) {
 			tcp_rcv_synsent(st, tp, &si, saddr, daddr, in);
 			kept = false;
@@ -544,6 +548,12 @@ void tcp_input(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_addr 
 		}
 		if (!kept)
 			netif_pkt_free(in, p);
+		/* Readiness may have changed (tcp_done frees orphans only, and
+		 * an orphan has no watchers; a new child wakes its listener). */
+		if (parent && tp->in_acceptq)
+			sock_wakeup(st, &parent->inet);
+		else if (sk->fd >= 0)
+			sock_wakeup(st, sk);
 		return;
 	}
 	sk = lhash_lookup(&st->lh, daddr, ntohs(th->dport));

@@ -189,11 +189,13 @@ void tcp_done(struct tcp_sock *tp, int err)
 	if (old == INET_SYN_SENT) {
 		/* A failed connect(): the undo of spec 5.9. */
 		inet_disconnect(st, sk);
+		sock_wakeup(st, sk);
 		return;
 	}
 	inet_set_state_close(st, sk);
 	tp->rcv_shutdown = 1;
 	tp->snd_shutdown = 1;
+	sock_wakeup(st, sk);
 }
 
 void tcp_time_wait(struct tcp_sock *tp)

@@ -6,8 +6,7 @@
  * Exact ports are asserted only where the algorithm makes them
  * deterministic; otherwise the properties of section 8 (range, parity,
  * sharing, deltas, errno). Listeners exist for every connect() so that it
- * completes on the kernel; dtcp's connect() only reserves the port, which is
- * all these cases observe. */
+ * completes: connect() returns once the handshake has ended. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>

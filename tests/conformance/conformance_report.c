@@ -154,7 +154,7 @@ int main(int argc, char *argv[])
 		strcpy(u.release, "?");
 	printf("# dtcp conformance report\n\n");
 	printf("Kernel backend: Linux %s (%s), each case in a fresh network namespace.\n", u.release, u.machine);
-	printf("dtcp backend: an in-process stack per case; connect() is the port-table half only (no TCP engine yet).\n\n");
+	printf("dtcp backend: an in-process stack per case, client and server over its own loopback, on a virtual clock.\n\n");
 	printf("Cells: PASS with the values the checks observed, in order (cut after %d characters), "
 	       "or FAIL with the first failed check; SKIP names the feature the backend lacks.\n\n", CELL_MAX);
 	printf("| case | spec |");

@@ -284,7 +284,7 @@ Test(tcp, backlog_overflow_counted)
 		dtcp_connect(st, c, (struct sockaddr *)&sin, sizeof(sin));
 		poll_n(4);
 	}
-	cr_assert_eq(tcp_sk(th_sk(l))->acceptq_len, 2);
+	cr_assert_eq(tcp_sk(th_sk(l))->acceptq_len, 3, "the kernel admits backlog + 1");
 	cr_assert_gt(st->tcpc.TcpExtListenOverflows, 0);
 }
 
@@ -433,4 +433,75 @@ Test(tcp, recv_timeout)
 	cr_assert_eq(errno, EINVAL);
 	cr_assert_eq(dtcp_recv(st, a, &b, 1, MSG_DONTWAIT), -1);
 	cr_assert_eq(errno, EAGAIN);
+}
+
+Test(tcp, poll_events)
+{
+	int c, l, a = pair(AF_INET, "127.0.0.1", 5000, &c, &l);
+	struct pollfd p[3] = { { .fd = a, .events = POLLIN | POLLOUT }, { .fd = l, .events = POLLIN }, { .fd = 999 } };
+
+	cr_assert_eq(dtcp_poll(st, p, 3, 0), 2);
+	cr_assert_eq(p[0].revents, POLLOUT, "writable, nothing to read");
+	cr_assert_eq(p[1].revents, 0, "nothing to accept");
+	cr_assert_eq(p[2].revents, POLLNVAL);
+	cr_assert_eq(dtcp_send(st, c, "x", 1, 0), 1);
+	p[0].events = POLLIN;
+	cr_assert_eq(dtcp_poll(st, p, 1, 100), 1, "the wait drives the stack");
+	cr_assert(p[0].revents & POLLIN);
+	cr_assert_eq(dtcp_shutdown(st, c, SHUT_WR), 0);
+	poll_n(4);
+	p[0].events = POLLIN | POLLRDHUP;
+	cr_assert_eq(dtcp_poll(st, p, 1, 0), 1);
+	cr_assert(p[0].revents & POLLRDHUP);
+}
+
+Test(tcp, epoll_level_edge_oneshot)
+{
+	int c, l, a = pair(AF_INET, "127.0.0.1", 5000, &c, &l), ep = dtcp_epoll_create1(st, 0);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 42 }, out[4];
+	char buf[4];
+
+	cr_assert_geq(ep, 0);
+	cr_assert_eq(dtcp_epoll_ctl(st, ep, EPOLL_CTL_ADD, a, &ev), 0);
+	cr_assert_eq(dtcp_epoll_ctl(st, ep, EPOLL_CTL_ADD, a, &ev), -1);
+	cr_assert_eq(errno, EEXIST);
+	cr_assert_eq(dtcp_epoll_wait(st, ep, out, 4, 0), 0, "nothing yet");
+	cr_assert_eq(dtcp_send(st, c, "ab", 2, 0), 2);
+	cr_assert_eq(dtcp_epoll_wait(st, ep, out, 4, 100), 1);
+	cr_assert_eq(out[0].data.u64, 42);
+	cr_assert(out[0].events & EPOLLIN);
+	cr_assert_eq(dtcp_epoll_wait(st, ep, out, 4, 0), 1, "level-triggered: still readable");
+	cr_assert_eq(dtcp_recv(st, a, buf, 1, 0), 1);
+	ev.events = EPOLLIN | EPOLLET;
+	cr_assert_eq(dtcp_epoll_ctl(st, ep, EPOLL_CTL_MOD, a, &ev), 0);
+	cr_assert_eq(dtcp_epoll_wait(st, ep, out, 4, 0), 1);
+	cr_assert_eq(dtcp_epoll_wait(st, ep, out, 4, 0), 0, "edge-triggered: reported once");
+	cr_assert_eq(dtcp_send(st, c, "c", 1, 0), 1);
+	poll_n(4);
+	cr_assert_eq(dtcp_epoll_wait(st, ep, out, 4, 0), 1, "a new edge");
+	ev.events = EPOLLIN | EPOLLONESHOT;
+	cr_assert_eq(dtcp_epoll_ctl(st, ep, EPOLL_CTL_MOD, a, &ev), 0);
+	cr_assert_eq(dtcp_epoll_wait(st, ep, out, 4, 0), 1);
+	cr_assert_eq(dtcp_send(st, c, "d", 1, 0), 1);
+	poll_n(4);
+	cr_assert_eq(dtcp_epoll_wait(st, ep, out, 4, 0), 0, "one-shot: disabled until MOD");
+	/* A listener becomes readable when a connection waits. */
+	ev.events = EPOLLIN;
+	ev.data.u64 = 7;
+	cr_assert_eq(dtcp_epoll_ctl(st, ep, EPOLL_CTL_DEL, a, NULL), 0);
+	cr_assert_eq(dtcp_epoll_ctl(st, ep, EPOLL_CTL_DEL, a, NULL), -1);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_eq(dtcp_epoll_ctl(st, ep, EPOLL_CTL_ADD, l, &ev), 0);
+	int c2 = th_socket(AF_INET, NULL);
+
+	cr_assert_eq(dtcp_connect(st, c2, (struct sockaddr *)&(struct sockaddr_in){ .sin_family = AF_INET,
+	                                      .sin_port = htons(5000), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) },
+	                          sizeof(struct sockaddr_in)), 0);
+	cr_assert_eq(dtcp_epoll_wait(st, ep, out, 4, 100), 1);
+	cr_assert_eq(out[0].data.u64, 7);
+	cr_assert_eq(dtcp_epoll_wait(st, ep, out, 0, 0), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(dtcp_close(st, ep), 0);
+	cr_assert_eq(dtcp_epoll_wait(st, ep, out, 4, 0), -1);
+	cr_assert_eq(errno, EBADF);
 }
