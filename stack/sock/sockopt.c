@@ -83,6 +83,13 @@ static int sol_socket_set(struct dtcp_stack *st, struct inet_sock *sk, int optna
 	case SO_REUSEPORT:
 		sk->reuseport = val != 0;
 		return 0;
+	case SO_KEEPALIVE:
+		tp->keepalive = val != 0;
+		tp->keep_probes_out = 0;
+		if (tp->snd_una == tp->snd_max && !tp->snd.len &&
+		    (sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT))
+			tcp_timer_idle(tp);
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -134,6 +141,9 @@ static int sol_socket_get(struct inet_sock *sk, int optname, void *optval, sockl
 		break;
 	case SO_REUSEPORT:
 		val = sk->reuseport;
+		break;
+	case SO_KEEPALIVE:
+		val = tp->keepalive;
 		break;
 	case SO_TYPE:
 		val = sk->type;
@@ -275,6 +285,25 @@ static int sol_tcp_set(struct inet_sock *sk, int optname, const void *optval, so
 		if (tp->nodelay)
 			tcp_push(tp);   /* what Nagle held goes now */
 		return 0;
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+		/* 1 .. MAX_TCP_KEEPIDLE / MAX_TCP_KEEPINTVL (32767 s) */
+		if (val < 1 || val > 32767)
+			return -EINVAL;
+		if (optname == TCP_KEEPIDLE)
+			tp->keepidle_s = (uint32_t)val;
+		else
+			tp->keepintvl_s = (uint32_t)val;
+		/* keepalive_time_set(): a pending idle timer takes the new time. */
+		if (optname == TCP_KEEPIDLE && tp->keepalive && tp->snd_una == tp->snd_max && !tp->snd.len &&
+		    (sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT))
+			tcp_timer_idle(tp);
+		return 0;
+	case TCP_KEEPCNT:
+		if (val < 1 || val > 127)   /* MAX_TCP_KEEPCNT */
+			return -EINVAL;
+		tp->keepcnt = (uint8_t)val;
+		return 0;
 	case TCP_MAXSEG:
 		/* TCP_MIN_MSS 88 .. MAX_TCP_WINDOW 32767; 0 clears. */
 		if (val && (val < 88 || val > 32767))
@@ -296,6 +325,15 @@ static int sol_tcp_get(struct dtcp_stack *st, struct inet_sock *sk, int optname,
 	switch (optname) {
 	case TCP_NODELAY:
 		val = tp->nodelay;
+		break;
+	case TCP_KEEPIDLE:
+		val = (int)tp->keepidle_s;
+		break;
+	case TCP_KEEPINTVL:
+		val = (int)tp->keepintvl_s;
+		break;
+	case TCP_KEEPCNT:
+		val = tp->keepcnt;
 		break;
 	case TCP_MAXSEG:
 		val = sk->state == INET_CLOSE || sk->state == INET_LISTEN ? (tp->user_mss ? tp->user_mss : 536)

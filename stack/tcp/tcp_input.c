@@ -354,6 +354,12 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 	}
 	if (!(si->flags & TCP_FLAG_ACK))
 		return false;
+	/* The peer is alive: keepalive starts over. */
+	if (tp->keepalive) {
+		tp->keep_probes_out = 0;
+		if (tp->snd_una == tp->snd_max && !tp->snd.len)
+			tcp_timer_idle(tp);
+	}
 	if (sk->state == INET_SYN_RECV) {
 		if (seq_leq(si->ack, tp->snd_una) || seq_gt(si->ack, tp->snd_nxt)) {
 			struct in6_addr s = sk->daddr, d = sk->rcv_saddr;
@@ -401,7 +407,7 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 				tp->snd_nxt = keep;
 		}
 		if (tp->snd_una == tp->snd_max)
-			tcp_rtx_stop(tp);
+			tcp_timer_idle(tp);
 		else if (todo > 0 && (todo & TCP_CC_RESTART_TIMER))
 			tcp_rtx_arm(tp, tcp_rto_ms(tp));
 	}

@@ -20,6 +20,9 @@ void tcp_sock_init(struct tcp_sock *tp, struct dtcp_stack *st)
 	tp->rcvbuf = TCP_DEFAULT_RCVBUF;
 	tp->sndbuf = TCP_DEFAULT_SNDBUF;
 	tp->mss = 536;
+	tp->keepidle_s = 7200;
+	tp->keepintvl_s = 75;
+	tp->keepcnt = 9;
 }
 
 static void rcvq_free(struct tcp_sock *tp)

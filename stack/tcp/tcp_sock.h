@@ -62,6 +62,10 @@ struct tcp_sock {
 	unsigned nodelay : 1;            /* TCP_NODELAY: no Nagle (RFC 9293 3.7.4) */
 	unsigned user_rd_shutdown : 1;   /* shutdown(SHUT_RD) */
 	unsigned linger_on : 1;          /* SO_LINGER */
+	unsigned keepalive : 1;          /* SO_KEEPALIVE */
+	uint8_t keep_probes_out;
+	uint8_t keepcnt;                 /* TCP_KEEPCNT (9) */
+	uint32_t keepidle_s, keepintvl_s; /* TCP_KEEPIDLE (7200) / TCP_KEEPINTVL (75) */
 	uint16_t linger_s;
 	uint16_t user_mss;               /* TCP_MAXSEG */
 	uint64_t rcvtimeo_ms, sndtimeo_ms; /* SO_RCVTIMEO / SO_SNDTIMEO, 0: forever */
@@ -114,6 +118,8 @@ static inline uint32_t tcp_send_mss(const struct tcp_sock *tp)
 void tcp_timer_init(struct tcp_sock *tp);
 void tcp_rtx_arm(struct tcp_sock *tp, uint32_t ms);
 void tcp_rtx_stop(struct tcp_sock *tp);
+/* Nothing in flight: arm keepalive if it is on (RFC 1122 4.2.3.6), else stop. */
+void tcp_timer_idle(struct tcp_sock *tp);
 
 /* tcp_sock.c */
 /* shutdown(2): 0, -EINVAL or -ENOTCONN. */

@@ -69,6 +69,18 @@ static void tcp_rtx_fire(struct timer_node *t)
 			tcp_send_segment(tp, TCP_FLAG_ACK, tp->snd_una - 1, 0, 0);
 			tcp_rtt_backoff(&tp->rtt, &st->rtt_params);
 			tcp_rtx_arm(tp, tcp_rto_ms(tp));
+			return;
+		}
+		/* Keepalive (RFC 1122 4.2.3.6): an idle peer is probed
+		 * TCP_KEEPCNT times, TCP_KEEPINTVL apart, then given up. */
+		if (tp->keepalive) {
+			if (tp->keep_probes_out >= tp->keepcnt) {
+				tcp_done(tp, ETIMEDOUT);
+				return;
+			}
+			tcp_send_segment(tp, TCP_FLAG_ACK, tp->snd_una - 1, 0, 0);
+			tp->keep_probes_out++;
+			tcp_rtx_arm(tp, tp->keepintvl_s * 1000u);
 		}
 		return;
 	}
@@ -85,6 +97,16 @@ static void tcp_rtx_fire(struct timer_node *t)
 	tcp_push(tp);
 	if (!timer_pending(&tp->rtx_timer))
 		tcp_rtx_arm(tp, tcp_rto_ms(tp));
+}
+
+void tcp_timer_idle(struct tcp_sock *tp)
+{
+	uint8_t state = tp->inet.state;
+
+	if (tp->keepalive && (state == INET_ESTABLISHED || state == INET_CLOSE_WAIT || state == INET_FIN_WAIT2))
+		tcp_rtx_arm(tp, tp->keepidle_s * 1000u);
+	else
+		tcp_rtx_stop(tp);
 }
 
 void tcp_timer_init(struct tcp_sock *tp)

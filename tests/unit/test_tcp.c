@@ -505,3 +505,41 @@ Test(tcp, epoll_level_edge_oneshot)
 	cr_assert_eq(dtcp_epoll_wait(st, ep, out, 4, 0), -1);
 	cr_assert_eq(errno, EBADF);
 }
+
+Test(tcp, keepalive_probes_then_timeout)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL), one = 1, v = 10;
+	uint64_t before;
+	char b;
+
+	cr_assert_eq(dtcp_setsockopt(st, c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)), 0);
+	cr_assert_eq(dtcp_setsockopt(st, c, SOL_TCP, TCP_KEEPIDLE, &v, sizeof(v)), 0);
+	v = 2;
+	cr_assert_eq(dtcp_setsockopt(st, c, SOL_TCP, TCP_KEEPINTVL, &v, sizeof(v)), 0);
+	v = 3;
+	cr_assert_eq(dtcp_setsockopt(st, c, SOL_TCP, TCP_KEEPCNT, &v, sizeof(v)), 0);
+	v = 0;
+	cr_assert_eq(dtcp_setsockopt(st, c, SOL_TCP, TCP_KEEPCNT, &v, sizeof(v)), -1);
+	cr_assert_eq(errno, EINVAL);
+	/* An answering peer: probes go out and are answered; the connection lives. */
+	before = st->tcpc.TcpOutSegs;
+	for (int i = 0; i < 30; i++) {
+		th_sleep_ms(1000);
+		poll_n(3);
+	}
+	cr_assert_gt(st->tcpc.TcpOutSegs, before + 2, "probes and their answers");
+	cr_assert_eq(state_of(c), INET_ESTABLISHED);
+	/* A silent peer: take the server away without a word. */
+	struct inet_sock *ask = th_sk(a);
+
+	socket_table_release(&st->socks, a);
+	ask->fd = -1;
+	inet_release(st, ask);
+	sock_destroy(st, ask);
+	for (int i = 0; i < 40; i++) {
+		th_sleep_ms(1000);
+		poll_n(3);
+	}
+	cr_assert_eq(dtcp_recv(st, c, &b, 1, MSG_DONTWAIT), -1);
+	cr_assert(errno == ETIMEDOUT || errno == ECONNRESET, "%s", strerror(errno));
+}
