@@ -8,9 +8,12 @@
 #include "inet/port_select.h"
 #include "stack.h"
 
-/* Drop a TIME_WAIT whose 4-tuple a new connection takes over. */
-static void tw_recycle(struct dtcp_stack *st, struct inet_sock *tw)
+/* Drop a TIME_WAIT whose 4-tuple a new connection takes over; the new
+ * connection starts its sequence space past the old one (spec 5.6). */
+static void tw_recycle(struct dtcp_stack *st, struct inet_sock *sk, struct inet_sock *tw)
 {
+	sk->tw_taken = 1;
+	sk->tw_snd_nxt = tw->tw_snd_nxt;
 	st->cnt.tw_recycled++;
 	inet_release(st, tw);
 	sock_destroy(st, tw);
@@ -41,7 +44,7 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk)
 				return err;
 		}
 		if (tw)
-			tw_recycle(st, tw);
+			tw_recycle(st, sk, tw);
 		ehash_insert(&st->eh, sk);
 		return 0;
 	}
@@ -54,7 +57,7 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk)
 		return err;
 	}
 	if (tw)
-		tw_recycle(st, tw);
+		tw_recycle(st, sk, tw);
 	ehash_insert(&st->eh, sk);
 	return 0;
 }

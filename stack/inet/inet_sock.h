@@ -48,6 +48,8 @@ struct inet_sock {
 	uint32_t uid;                /* creator's euid (SO_REUSEPORT) */
 	uint32_t local_port_range;   /* IP_LOCAL_PORT_RANGE: lo | hi << 16 */
 	uint32_t tw_stamp_ms;        /* TIME_WAIT entry time */
+	uint32_t tw_snd_nxt;         /* TIME_WAIT: the next sequence number it would have sent;
+	                              * a socket that took one over: its successor's ISS base */
 	int fd;                      /* -1 once the descriptor is gone */
 	int bound_dev_if;
 	int backlog;
@@ -74,6 +76,7 @@ struct inet_sock {
 	unsigned tw_has_ts : 1;      /* TIME_WAIT recorded a peer timestamp */
 	unsigned tw_fin_wait2 : 1;   /* TIME_WAIT still in its FIN_WAIT2 sub-state */
 	unsigned dest_tw : 1;        /* counted as TIME_WAIT in its dest entry */
+	unsigned tw_taken : 1;       /* connect() took over a TIME_WAIT: tw_snd_nxt is set */
 };
 
 static inline bool inet_sk_ipv6only(const struct inet_sock *sk)

@@ -115,7 +115,16 @@ int tcp_connect(struct tcp_sock *tp)
 	struct dtcp_stack *st = tp->st;
 	int err;
 
-	tp->iss = tcp_isn(st, &tp->inet);
+	/* A connection that took over a TIME_WAIT starts past its sequence
+	 * space (tcp_twsk_unique(): snd_nxt + 65535 + 2, never 0). */
+	if (tp->inet.tw_taken) {
+		tp->iss = tp->inet.tw_snd_nxt + 65537;
+		if (!tp->iss)
+			tp->iss = 1;
+		tp->inet.tw_taken = 0;
+	} else {
+		tp->iss = tcp_isn(st, &tp->inet);
+	}
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->iss + 1;
 	tp->snd_max = tp->snd_nxt;
@@ -206,6 +215,7 @@ void tcp_time_wait(struct tcp_sock *tp)
 	struct dtcp_stack *st = tp->st;
 
 	st->tcpc.TcpExtTW++;
+	tp->inet.tw_snd_nxt = tp->snd_nxt;
 	tcp_sock_free_buffers(tp);
 	tp->rcv_shutdown = 1;
 	tp->snd_shutdown = 1;

@@ -543,3 +543,41 @@ Test(tcp, keepalive_probes_then_timeout)
 	cr_assert_eq(dtcp_recv(st, c, &b, 1, MSG_DONTWAIT), -1);
 	cr_assert(errno == ETIMEDOUT || errno == ECONNRESET, "%s", strerror(errno));
 }
+
+/* connect_tw_reuse_loopback with a real TIME_WAIT: the new connection takes
+ * the 4-tuple over and starts its sequence space past the old one. */
+Test(tcp, time_wait_taken_over_by_connect)
+{
+	int l = th_listener("127.0.0.2", 5000), c = th_socket(AF_INET, "n"), a, c2;
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(5000) };
+	struct inet_sock *csk;
+	uint32_t old_nxt;
+
+	th_sysctl("net.ipv4.ip_local_port_range", "40000 40000");
+	dst.sin_addr.s_addr = inet_addr("127.0.0.2");
+	cr_assert_eq(th_bind(c, "127.0.0.1", 0), 0);
+	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	poll_n(2);
+	a = dtcp_accept4(st, l, NULL, NULL, 0);
+	cr_assert_geq(a, 3);
+	csk = th_sk(c);
+	cr_assert_eq(dtcp_close(st, c), 0);
+	poll_n(4);
+	cr_assert_eq(dtcp_close(st, a), 0);
+	poll_n(4);
+	cr_assert_eq(csk->state, INET_TIME_WAIT);
+	old_nxt = csk->tw_snd_nxt;
+	c2 = th_socket(AF_INET, "n");
+	cr_assert_eq(th_bind(c2, "127.0.0.1", 0), 0);
+	cr_assert_eq(dtcp_connect(st, c2, (struct sockaddr *)&dst, sizeof(dst)), -1, "within the reuse delay");
+	cr_assert_eq(errno, EADDRNOTAVAIL);
+	th_sleep_ms(1100);
+	c2 = th_socket(AF_INET, "n");
+	cr_assert_eq(th_bind(c2, "127.0.0.1", 0), 0);
+	cr_assert_eq(dtcp_connect(st, c2, (struct sockaddr *)&dst, sizeof(dst)), 0, "%s", strerror(errno));
+	cr_assert_eq(th_port(c2), 40000);
+	cr_assert_eq(st->cnt.tw_recycled, 1);
+	cr_assert_eq(tcp_sk(th_sk(c2))->iss, old_nxt + 65537);
+	poll_n(2);
+	cr_assert_geq(dtcp_accept4(st, l, NULL, NULL, 0), 3, "the server accepts the new connection");
+}
