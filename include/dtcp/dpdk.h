@@ -85,7 +85,9 @@ int dtcp_dpdk_port_open(uint16_t port_id, const struct dtcp_dpdk_port_conf *conf
  * Create two connected in-process ports ("<name>_a", "<name>_b" over
  * rte_eth_from_rings(), one ring per direction and queue, conf->nb_rxd
  * packets each) and open both with one shared mbuf pool: what port 0 sends,
- * port 1 receives, in the same buffers. Close both with dtcp_dpdk_port_close();
+ * port 1 receives, in the same buffers. net_ring has no MAC of its own, so
+ * each port reports a distinct locally administered one (02:64:74:00:<port
+ * id>). Close both with dtcp_dpdk_port_close();
  * the rings and the pool go when the second is closed.
  * @param name at most 16 characters, unique among live ring pairs.
  * @return 0 and ports[0], ports[1], or -1 with errno: EINVAL, ENAMETOOLONG,
