@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
-# The main job. Until dtcp-flows lands, it is the port-selection experiment:
-# dtcp and the kernel side by side (kernel side in private network namespaces,
-# root needed; without root only dtcp runs).
+# The main job: the one-million-flows experiment on dtcp. One source address,
+# IP_BIND_ADDRESS_NO_PORT, 1,000,000 concurrent connections held open, then
+# the report (RESULT line last). Extra arguments go to dtcp-flows, e.g.
+# `./dtcp.sh run --backend kernel` (root: it makes its own network namespace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 builddir=${DTCP_BUILDDIR:-build}
 [ -f "$builddir/build.ninja" ] || meson setup "$builddir" >/dev/null
 ninja -C "$builddir" >/dev/null
-if [ "$(id -u)" -eq 0 ]; then
-	RUNS=${RUNS:-3} exec bash bench/port-select.sh
-fi
-echo "not root: dtcp side only (fill %, ns per port selection)"
-exec "$builddir/bench/port_select_dtcp" "${RUNS:-3}"
+exec "$builddir/apps/dtcp-flows" --no-port "$@"

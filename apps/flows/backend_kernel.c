@@ -1,0 +1,512 @@
+/* dtcp-flows on the kernel: real sockets in a private network namespace that
+ * the process unshares for itself (root needed), lo up, sysctls written
+ * there. ulimit -n cannot be raised past 20,000, so every socket, client or
+ * accepted, is parked: its descriptor goes in an SCM_RIGHTS message on an
+ * AF_UNIX socket pair that nobody reads, and our copy is closed; the socket
+ * stays open until the pair is closed. Memory is the growth of the TCP
+ * slab caches. Single thread. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flows.h"
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+/* SCM_MAX_FD: the most descriptors one SCM_RIGHTS message carries. */
+#define PARK_BATCH 253
+
+/* Slab caches whose growth is the flows' memory: the sockets themselves
+ * (TCP, TCPv6: struct tcp_sock / tcp6_sock), struct socket with its inode
+ * (sock_inode_cache), and the connect/bind buckets and request socks when
+ * the kernel keeps them in caches of their own (on many kernels they are
+ * merged into a kmalloc-like cache and have no line; then they are not
+ * counted). */
+static const char *const slab_counted[] = {
+	"TCP", "TCPv6", "sock_inode_cache", "request_sock_TCP", "request_sock_TCPv6",
+	"tcp_bind_bucket", "tcp_bind2_bucket",
+};
+/* Caches every socket also takes one object from (struct file, dentry),
+ * shown but not counted: the whole system allocates from them, so their
+ * growth is noisy. */
+static const char *const slab_shown[] = { "filp", "dentry" };
+
+#define SLAB_COUNTED (sizeof(slab_counted) / sizeof(slab_counted[0]))
+#define SLAB_SHOWN (sizeof(slab_shown) / sizeof(slab_shown[0]))
+#define SLAB_ALL (SLAB_COUNTED + SLAB_SHOWN)
+
+struct flows_kernel {
+	struct flows_backend base;
+	int lfd;
+	int park[2];                   /* the socket pair; park[1] is never read */
+	int pending[PARK_BATCH];       /* descriptors waiting for the next message */
+	int npending;
+	int64_t slab_mark[SLAB_ALL];   /* bytes (active objects x size) at the mark; -1: no line */
+};
+
+static struct flows_kernel *kself(struct flows_backend *b)
+{
+	return (struct flows_kernel *)b;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int lo_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (s < 0)
+		return -errno;
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		r = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (!r && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		r = -errno;
+	close(s);
+	return r;
+}
+
+/* Write a sysctl of the namespace the process is in. */
+static int sysctl_write(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+	size_t len = strlen(value);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, len) != (ssize_t)len)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Send the pending descriptors in one SCM_RIGHTS message, then close our
+ * copies. The message's one data byte is what carries them. */
+static int park_flush(struct flows_kernel *k, struct flows_error *err)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * PARK_BATCH)];
+		struct cmsghdr align;
+	} ctl;
+	char byte = 0;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf };
+	struct cmsghdr *cm;
+	size_t n = (size_t)k->npending;
+	double t0;
+
+	if (!n)
+		return 0;
+	t0 = now_s();
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	memcpy(CMSG_DATA(cm), k->pending, sizeof(int) * n);
+	if (sendmsg(k->park[0], &msg, MSG_DONTWAIT | MSG_NOSIGNAL) != 1)
+		return flows_fail(err, "sendmsg(SCM_RIGHTS)", errno);
+	for (size_t i = 0; i < n; i++)
+		close(k->pending[i]);
+	k->npending = 0;
+	k->base.parked += n;
+	k->base.park_msgs++;
+	k->base.park_s += now_s() - t0;
+	return 0;
+}
+
+static int park_fd(struct flows_kernel *k, int fd, struct flows_error *err)
+{
+	k->pending[k->npending++] = fd;
+	return k->npending == PARK_BATCH ? park_flush(k, err) : 0;
+}
+
+static int kern_listener(struct flows_kernel *k, struct flows_error *err)
+{
+	union flows_addr any = { 0 };
+	socklen_t len;
+	int one = 1;
+
+	k->lfd = socket(k->base.cfg->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (k->lfd < 0)
+		return flows_fail(err, "socket(listener)", errno);
+	if (k->base.cfg->family == AF_INET6) {
+		any.v6.sin6_family = AF_INET6;
+		any.v6.sin6_port = htons(FLOWS_DST_PORT);
+		len = sizeof(any.v6);
+		if (setsockopt(k->lfd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+			return flows_fail(err, "setsockopt(IPV6_V6ONLY)", errno);
+	} else {
+		any.v4.sin_family = AF_INET;
+		any.v4.sin_port = htons(FLOWS_DST_PORT);
+		len = sizeof(any.v4);
+	}
+	if (bind(k->lfd, &any.sa, len) < 0)
+		return flows_fail(err, "bind(listener)", errno);
+	if (listen(k->lfd, FLOWS_BACKLOG) < 0)
+		return flows_fail(err, "listen", errno);
+	return 0;
+}
+
+static void kern_close_all(struct flows_kernel *k)
+{
+	for (int i = 0; i < k->npending; i++)
+		close(k->pending[i]);
+	k->npending = 0;
+	if (k->lfd >= 0)
+		close(k->lfd);
+	/* Closing the pair drops the unread messages, and with them the last
+	 * references to the parked sockets. */
+	if (k->park[0] >= 0)
+		close(k->park[0]);
+	if (k->park[1] >= 0)
+		close(k->park[1]);
+}
+
+static int kern_create(const struct flows_backend_ops *ops, const struct flows_config *cfg,
+                       struct flows_backend **out, struct flows_error *err)
+{
+	struct flows_kernel *k = calloc(1, sizeof(*k));
+	char buf[32];
+	int big = 1 << 30, r;
+
+	if (!k)
+		return flows_fail(err, "calloc", ENOMEM);
+	k->base.ops = ops;
+	k->base.cfg = cfg;
+	k->lfd = k->park[0] = k->park[1] = -1;
+	if (geteuid() != 0) {
+		r = flows_fail(err, "unshare(CLONE_NEWNET) (root needed)", EPERM);
+		goto err_free;
+	}
+	if (unshare(CLONE_NEWNET) < 0) {
+		r = flows_fail(err, "unshare(CLONE_NEWNET)", errno);
+		goto err_free;
+	}
+	r = lo_up();
+	if (r < 0) {
+		flows_fail(err, "ioctl(SIOCSIFFLAGS lo up)", -r);
+		goto err_free;
+	}
+	snprintf(buf, sizeof(buf), "%d", FLOWS_BACKLOG);
+	r = sysctl_write("/proc/sys/net/core/somaxconn", buf);
+	if (r < 0) {
+		flows_fail(err, "write(net.core.somaxconn)", -r);
+		goto err_free;
+	}
+	if (cfg->has_range) {
+		snprintf(buf, sizeof(buf), "%u %u", cfg->range_lo, cfg->range_hi);
+		r = sysctl_write("/proc/sys/net/ipv4/ip_local_port_range", buf);
+		if (r < 0) {
+			flows_fail(err, "write(net.ipv4.ip_local_port_range)", -r);
+			goto err_free;
+		}
+	}
+	/* Nobody reads the pair: the send buffer must hold every message. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, k->park) < 0) {
+		r = flows_fail(err, "socketpair(AF_UNIX)", errno);
+		goto err_close;
+	}
+	if (setsockopt(k->park[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) < 0) {
+		r = flows_fail(err, "setsockopt(SO_SNDBUFFORCE)", errno);
+		goto err_close;
+	}
+	r = kern_listener(k, err);
+	if (r < 0)
+		goto err_close;
+	*out = &k->base;
+	return 0;
+
+err_close:
+	kern_close_all(k);
+err_free:
+	free(k);
+	return r;
+}
+
+static int kern_port_range(struct flows_backend *self, unsigned *lo, unsigned *hi, struct flows_error *err)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int n;
+
+	(void)self;
+	if (!f)
+		return flows_fail(err, "open(net.ipv4.ip_local_port_range)", errno);
+	n = fscanf(f, "%u %u", lo, hi);
+	fclose(f);
+	return n == 2 ? 0 : flows_fail(err, "read(net.ipv4.ip_local_port_range)", EINVAL);
+}
+
+/* RTM_NEWADDR for one IPv6 /128 on lo, no duplicate address detection;
+ * waits for the kernel's acknowledgement. */
+static int nl_addr6_add(int nl, int ifindex, const struct in6_addr *a, uint32_t seq)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifaddrmsg ifa;
+		char attrs[2 * RTA_SPACE(sizeof(struct in6_addr))];
+	} req;
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr e;
+		char more[256];
+	} ack;
+	struct rtattr *rta;
+	ssize_t got;
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+	req.nh.nlmsg_type = RTM_NEWADDR;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+	req.nh.nlmsg_seq = seq;
+	req.ifa.ifa_family = AF_INET6;
+	req.ifa.ifa_prefixlen = 128;
+	req.ifa.ifa_flags = IFA_F_NODAD;
+	req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+	req.ifa.ifa_index = (unsigned)ifindex;
+	for (int t = 0; t < 2; t++) {
+		rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
+		rta->rta_type = t ? IFA_ADDRESS : IFA_LOCAL;
+		rta->rta_len = RTA_LENGTH(sizeof(*a));
+		memcpy(RTA_DATA(rta), a, sizeof(*a));
+		req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	}
+	if (send(nl, &req, req.nh.nlmsg_len, 0) < 0)
+		return -errno;
+	got = recv(nl, &ack, sizeof(ack), 0);
+	if (got < 0)
+		return -errno;
+	if ((size_t)got < NLMSG_LENGTH(sizeof(struct nlmsgerr)) || ack.nh.nlmsg_type != NLMSG_ERROR)
+		return -EPROTO;
+	return ack.e.error;
+}
+
+static int kern_add_dsts(struct flows_backend *self, const union flows_addr *dsts, uint32_t n,
+                         struct flows_error *err)
+{
+	int nl = -1, ifindex = (int)if_nametoindex("lo"), r = 0;
+
+	(void)self;
+	for (uint32_t i = 0; i < n && !r; i++) {
+		if (dsts[i].sa.sa_family != AF_INET6 || IN6_IS_ADDR_LOOPBACK(&dsts[i].v6.sin6_addr))
+			continue;
+		if (nl < 0) {
+			nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+			if (nl < 0)
+				return flows_fail(err, "socket(AF_NETLINK)", errno);
+		}
+		r = nl_addr6_add(nl, ifindex, &dsts[i].v6.sin6_addr, i + 1);
+		if (r < 0 && r != -EEXIST)
+			flows_fail(err, "netlink(RTM_NEWADDR)", -r);
+		else
+			r = 0;
+	}
+	if (nl >= 0)
+		close(nl);
+	return r;
+}
+
+/* Bytes (active objects x object size) of each cache of interest, from
+ * /proc/slabinfo; -1 for a cache without a line. */
+static void slab_read(int64_t *bytes)
+{
+	FILE *f = fopen("/proc/slabinfo", "r");
+	char line[512], name[64];
+	unsigned long long active, num, size;
+
+	for (size_t i = 0; i < SLAB_ALL; i++)
+		bytes[i] = -1;
+	if (!f)
+		return;
+	for (int k = 0; k < 100000 && fgets(line, sizeof(line), f); k++) {
+		if (sscanf(line, "%63s %llu %llu %llu", name, &active, &num, &size) != 4)
+			continue;
+		for (size_t i = 0; i < SLAB_ALL; i++) {
+			const char *want = i < SLAB_COUNTED ? slab_counted[i] : slab_shown[i - SLAB_COUNTED];
+
+			if (!strcmp(name, want))
+				bytes[i] = (int64_t)(active * size);
+		}
+	}
+	fclose(f);
+}
+
+static void kern_mem_mark(struct flows_backend *self)
+{
+	slab_read(kself(self)->slab_mark);
+}
+
+static int kern_open_flow(struct flows_backend *self, const union flows_addr *src, const union flows_addr *dst,
+                          union flows_addr *local, struct flows_error *err)
+{
+	struct flows_kernel *k = kself(self);
+	const struct flows_config *cfg = self->cfg;
+	socklen_t len = cfg->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int fd = socket(cfg->family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, r;
+
+	if (fd < 0)
+		return flows_fail(err, "socket", errno);
+	if (cfg->no_port && setsockopt(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0) {
+		r = flows_fail(err, "setsockopt(IP_BIND_ADDRESS_NO_PORT)", errno);
+		goto err_close;
+	}
+	if (!cfg->no_bind && bind(fd, &src->sa, len) < 0) {
+		r = flows_fail(err, "bind", errno);
+		goto err_close;
+	}
+	if (connect(fd, &dst->sa, len) < 0) {
+		r = flows_fail(err, "connect", errno);
+		goto err_close;
+	}
+	if (getsockname(fd, &local->sa, &len) < 0) {
+		r = flows_fail(err, "getsockname", errno);
+		goto err_close;
+	}
+	return park_fd(k, fd, err);
+
+err_close:
+	close(fd);
+	return r;
+}
+
+static int64_t kern_accept_ready(struct flows_backend *self, struct flows_error *err)
+{
+	struct flows_kernel *k = kself(self);
+	int64_t n = 0;
+
+	for (int i = 0; i <= FLOWS_BACKLOG; i++) {
+		int fd = accept4(k->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			return flows_fail(err, "accept4", errno);
+		}
+		n++;
+		self->accepted++;
+		if (park_fd(k, fd, err) < 0)
+			return -err->err;
+	}
+	return n;
+}
+
+static int kern_settle(struct flows_backend *self, uint64_t expected, struct flows_error *err)
+{
+	struct flows_kernel *k = kself(self);
+	struct pollfd p = { .fd = k->lfd, .events = POLLIN };
+	int idle = 0;
+
+	/* On lo the handshake ends inside connect(); what is not queued yet
+	 * comes within a few polls. Give up after 5 s without progress. */
+	for (int round = 0; round < 100000 && self->accepted < expected && idle < 50; round++) {
+		int64_t got = kern_accept_ready(self, err);
+
+		if (got < 0)
+			return (int)got;
+		idle = got ? 0 : idle + 1;
+		if (self->accepted < expected && poll(&p, 1, 100) < 0 && errno != EINTR)
+			return flows_fail(err, "poll", errno);
+	}
+	if (park_flush(k, err) < 0)
+		return -err->err;
+	if (self->accepted < expected)
+		return flows_fail(err, "accept4", ETIMEDOUT);
+	return 0;
+}
+
+static void print_lines(const char *path, const char *prefix, FILE *out)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+
+	if (!f)
+		return;
+	for (int k = 0; k < 64 && fgets(line, sizeof(line), f); k++)
+		if (!strncmp(line, prefix, strlen(prefix)))
+			fputs(line, out);
+	fclose(f);
+}
+
+/* /proc/net is the namespace's own: its counts are our sockets only
+ * ("mem" is the system's TCP buffer pages). */
+static void kern_sockstat(struct flows_backend *self, FILE *out)
+{
+	print_lines("/proc/net/sockstat", "TCP:", out);
+	if (self->cfg->family == AF_INET6)
+		print_lines("/proc/net/sockstat6", "TCP6:", out);
+}
+
+static void kern_mem_report(struct flows_backend *self, struct flows_mem *m)
+{
+	struct flows_kernel *k = kself(self);
+	int64_t now[SLAB_ALL];
+	size_t off = 0, xoff = 0;
+
+	slab_read(now);
+	m->bytes = 0;
+	m->what[0] = m->extra[0] = '\0';
+	off += (size_t)snprintf(m->what, sizeof(m->what), "slab growth (active objs x objsize):");
+	for (size_t i = 0; i < SLAB_COUNTED; i++) {
+		int64_t delta = now[i] - k->slab_mark[i];
+
+		if (now[i] < 0 || k->slab_mark[i] < 0 || delta <= 0)
+			continue;
+		m->bytes += (uint64_t)delta;
+		if (off < sizeof(m->what))
+			off += (size_t)snprintf(m->what + off, sizeof(m->what) - off, " %s %.1f MiB", slab_counted[i],
+			                        (double)delta / 1048576.0);
+	}
+	xoff += (size_t)snprintf(m->extra, sizeof(m->extra), "not counted (system-wide, noisy):");
+	for (size_t i = 0; i < SLAB_SHOWN; i++) {
+		size_t j = SLAB_COUNTED + i;
+
+		if (now[j] >= 0 && k->slab_mark[j] >= 0 && xoff < sizeof(m->extra))
+			xoff += (size_t)snprintf(m->extra + xoff, sizeof(m->extra) - xoff, " %s %+.1f MiB", slab_shown[i],
+			                         (double)(now[j] - k->slab_mark[j]) / 1048576.0);
+	}
+}
+
+static void kern_destroy(struct flows_backend *self)
+{
+	struct flows_kernel *k = kself(self);
+
+	kern_close_all(k);
+	free(k);
+}
+
+const struct flows_backend_ops flows_kernel_ops = {
+	.name = "kernel",
+	.create = kern_create,
+	.port_range = kern_port_range,
+	.add_dsts = kern_add_dsts,
+	.mem_mark = kern_mem_mark,
+	.open_flow = kern_open_flow,
+	.accept_ready = kern_accept_ready,
+	.settle = kern_settle,
+	.sockstat = kern_sockstat,
+	.mem_report = kern_mem_report,
+	.destroy = kern_destroy,
+};

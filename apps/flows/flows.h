@@ -1,0 +1,105 @@
+/* dtcp-flows: what the driver (apps/dtcp-flows.c) and its backends
+ * (apps/flows/backend_*.c) share. Everything runs on the one thread of the
+ * program; a backend owns its sockets from create() to destroy(). */
+#ifndef DTCP_APPS_FLOWS_H
+#define DTCP_APPS_FLOWS_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+/* The listener's port, as in the original experiment. */
+#define FLOWS_DST_PORT 44983
+/* Listen backlog, and net.core.somaxconn written so that it holds. */
+#define FLOWS_BACKLOG 65535
+/* The driver accepts what is queued after every this many connects, so the
+ * accept queue never comes near the backlog. */
+#define FLOWS_ACCEPT_EVERY 256
+
+struct flows_config {
+	uint64_t num_flows;
+	uint32_t num_dsts;
+	int family;                    /* AF_INET or AF_INET6 */
+	bool no_port;                  /* IP_BIND_ADDRESS_NO_PORT before bind() */
+	bool no_bind;                  /* no bind(): connect() binds */
+	bool has_range;                /* --range given: write ip_local_port_range */
+	uint16_t range_lo, range_hi;
+};
+
+/* The call that failed, and its errno (positive). err == 0: no failure. */
+struct flows_error {
+	const char *call;
+	int err;
+};
+
+/* An IPv4 or IPv6 socket address. */
+union flows_addr {
+	struct sockaddr sa;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+/* Memory counted for the flows: bytes, and how they were counted. */
+struct flows_mem {
+	uint64_t bytes;
+	char what[768];                /* one line: the parts counted */
+	char extra[256];               /* one line, may be empty: what else was seen, not counted */
+};
+
+struct flows_backend_ops;
+
+/* The part of every backend's state that the driver reads. Backends embed
+ * it as their first member. */
+struct flows_backend {
+	const struct flows_backend_ops *ops;
+	const struct flows_config *cfg;
+	uint64_t accepted;             /* server-side sockets accepted so far */
+	double park_s;                 /* seconds spent parking descriptors (kernel) */
+	uint64_t parked;               /* descriptors parked */
+	uint64_t park_msgs;            /* SCM_RIGHTS messages sent */
+};
+
+/* A backend. Every op returns 0 (or a count) or -errno; on failure it fills
+ * *err with the call that failed. */
+struct flows_backend_ops {
+	const char *name;
+	/* Build the namespace or stack: sysctls (somaxconn, the port range), the
+	 * listener on FLOWS_DST_PORT. */
+	int (*create)(const struct flows_backend_ops *ops, const struct flows_config *cfg,
+	              struct flows_backend **out, struct flows_error *err);
+	/* The local port range in force. */
+	int (*port_range)(struct flows_backend *self, unsigned *lo, unsigned *hi, struct flows_error *err);
+	/* Make n destination addresses local (the IPv6 ones beyond ::1). */
+	int (*add_dsts)(struct flows_backend *self, const union flows_addr *dsts, uint32_t n,
+	                struct flows_error *err);
+	/* Remember the memory in use now, as the base of mem_report(). */
+	void (*mem_mark)(struct flows_backend *self);
+	/* One flow: socket -> [IP_BIND_ADDRESS_NO_PORT] -> [bind(src, 0)] ->
+	 * connect(dst), keeping the socket open; the local address in *local. */
+	int (*open_flow)(struct flows_backend *self, const union flows_addr *src,
+	                 const union flows_addr *dst, union flows_addr *local, struct flows_error *err);
+	/* Accept what the listener has queued; the number accepted. */
+	int64_t (*accept_ready)(struct flows_backend *self, struct flows_error *err);
+	/* After the last connect: accept until `expected` have been accepted in
+	 * all, waiting a bounded time. */
+	int (*settle)(struct flows_backend *self, uint64_t expected, struct flows_error *err);
+	/* Print the sockstat-like line(s) ("TCP: inuse ..."). */
+	void (*sockstat)(struct flows_backend *self, FILE *out);
+	/* Memory in use now minus the mark, for both endpoints of every flow. */
+	void (*mem_report)(struct flows_backend *self, struct flows_mem *m);
+	/* Close everything and free the backend. */
+	void (*destroy)(struct flows_backend *self);
+};
+
+extern const struct flows_backend_ops flows_kernel_ops;
+extern const struct flows_backend_ops flows_dtcp_ops;
+
+/* "EADDRINUSE" for EADDRINUSE; "none" for 0. */
+const char *flows_errno_name(int err);
+
+/* Record a failure: err->call = call, err->err = e; returns -e. */
+int flows_fail(struct flows_error *err, const char *call, int e);
+
+#endif

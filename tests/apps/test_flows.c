@@ -1,0 +1,158 @@
+/* dtcp-flows end to end: runs the built binary (path in DTCP_FLOWS) and
+ * checks its RESULT line. dtcp at 20,000 flows, IPv4 and IPv6, with the
+ * option (every flow held) and without it (bind() runs out near the range
+ * size); the kernel at 5,000 flows in its private namespace (root only). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct flows_result {
+	char backend[16];
+	int family;
+	long flows, total;
+	char first_error[32];
+	double connects_per_s;
+	long bytes_per_flow, distinct_src_ports, max_flows_per_port;
+	double wall_s;
+	int exit_status;               /* -1: did not exit normally */
+	bool has_result;
+};
+
+/* Run dtcp-flows with `args`; stdout is parsed, stderr passes through. */
+static struct flows_result run_flows(const char *args)
+{
+	const char *bin = getenv("DTCP_FLOWS");
+	struct flows_result r = { .exit_status = -1 };
+	char cmd[1024], line[1024];
+	FILE *p;
+	int st;
+
+	cr_assert_not_null(bin, "DTCP_FLOWS is not set (meson sets it)");
+	snprintf(cmd, sizeof(cmd), "'%s' %s", bin, args);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p, "popen %s", cmd);
+	for (int k = 0; k < 10000 && fgets(line, sizeof(line), p); k++) {
+		if (strncmp(line, "RESULT ", 7))
+			continue;
+		r.has_result = sscanf(line,
+		                      "RESULT backend=%15s family=%d flows=%ld/%ld first_error=%31s "
+		                      "connects_per_s=%lf bytes_per_flow=%ld distinct_src_ports=%ld "
+		                      "max_flows_per_port=%ld wall_s=%lf",
+		                      r.backend, &r.family, &r.flows, &r.total, r.first_error, &r.connects_per_s,
+		                      &r.bytes_per_flow, &r.distinct_src_ports, &r.max_flows_per_port, &r.wall_s) == 10;
+		cr_assert(r.has_result, "unparsable: %s", line);
+	}
+	st = pclose(p);
+	if (st != -1 && WIFEXITED(st))
+		r.exit_status = WEXITSTATUS(st);
+	cr_assert(r.has_result, "no RESULT line from: %s", cmd);
+	return r;
+}
+
+static void need_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("the kernel backend needs root (private network namespace)");
+}
+
+/* Every flow held; source ports shared across destinations. */
+static void check_all_held(const char *args, const char *backend, int family, long n)
+{
+	struct flows_result r = run_flows(args);
+
+	cr_assert_eq(r.exit_status, 0, "%s: exit status %d", args, r.exit_status);
+	cr_assert_str_eq(r.backend, backend);
+	cr_assert_eq(r.family, family);
+	cr_assert_eq(r.flows, n, "%s: flows=%ld/%ld", args, r.flows, r.total);
+	cr_assert_eq(r.total, n);
+	cr_assert_str_eq(r.first_error, "none");
+	cr_assert_gt(r.connects_per_s, 0);
+	cr_assert_gt(r.bytes_per_flow, 0);
+	cr_assert_gt(r.distinct_src_ports, 0);
+	cr_assert_leq(r.distinct_src_ports, n);
+	cr_assert_geq(r.max_flows_per_port, 1);
+	cr_assert_gt(r.wall_s, 0);
+}
+
+/* Plain bind(src, 0): the 1,000-port range runs out. */
+static struct flows_result check_bind_runs_out(const char *args, int family)
+{
+	struct flows_result r = run_flows(args);
+
+	cr_assert_neq(r.exit_status, 0, "%s: a failed run exits non-zero", args);
+	cr_assert_eq(r.family, family);
+	cr_assert_str_eq(r.first_error, "EADDRINUSE", "%s: first_error=%s", args, r.first_error);
+	cr_assert_eq(r.total, 20000);
+	cr_assert(r.flows >= 950 && r.flows <= 1000, "%s: flows=%ld, near the 1,000 ports of the range", args,
+	          r.flows);
+	cr_assert_eq(r.distinct_src_ports, r.flows, "one port per flow without the option");
+	cr_assert_eq(r.max_flows_per_port, 1);
+	return r;
+}
+
+Test(flows, dtcp_ipv4_no_port_holds_every_flow)
+{
+	check_all_held("--backend dtcp --num-flows 20000 --no-port", "dtcp", 4, 20000);
+}
+
+Test(flows, dtcp_ipv6_no_port_holds_every_flow)
+{
+	check_all_held("--backend dtcp --num-flows 20000 --no-port --ipv6", "dtcp", 6, 20000);
+}
+
+Test(flows, dtcp_ipv4_ports_are_shared)
+{
+	struct flows_result r = run_flows("--backend dtcp --num-flows 20000 --no-port --num-dsts 20");
+
+	cr_assert_eq(r.exit_status, 0);
+	cr_assert_eq(r.flows, 20000);
+	cr_assert_lt(r.distinct_src_ports, 20000, "fewer ports than flows");
+	cr_assert_gt(r.max_flows_per_port, 1, "one port serves several destinations");
+	cr_assert_leq(r.max_flows_per_port, 20, "at most one flow per destination on a port");
+}
+
+Test(flows, dtcp_ipv4_no_bind_holds_every_flow)
+{
+	check_all_held("--backend dtcp --num-flows 20000 --no-bind", "dtcp", 4, 20000);
+}
+
+Test(flows, dtcp_ipv4_bind_runs_out_of_ports)
+{
+	check_bind_runs_out("--backend dtcp --num-flows 20000 --range 40000-40999", 4);
+}
+
+Test(flows, dtcp_ipv6_bind_runs_out_of_ports)
+{
+	check_bind_runs_out("--backend dtcp --num-flows 20000 --range 40000-40999 --ipv6", 6);
+}
+
+Test(flows, kernel_ipv4_no_port_holds_every_flow)
+{
+	need_root();
+	check_all_held("--backend kernel --num-flows 5000 --no-port", "kernel", 4, 5000);
+}
+
+Test(flows, dtcp_stops_where_the_kernel_stops)
+{
+	struct flows_result k, d;
+
+	need_root();
+	k = check_bind_runs_out("--backend kernel --num-flows 20000 --range 40000-40999", 4);
+	d = check_bind_runs_out("--backend dtcp --num-flows 20000 --range 40000-40999", 4);
+	cr_assert_eq(d.flows, k.flows, "dtcp held %ld, the kernel %ld", d.flows, k.flows);
+}
+
+Test(flows, dpdk_backend_is_refused_clearly)
+{
+	const char *bin = getenv("DTCP_FLOWS");
+	char cmd[512];
+	int st;
+
+	cr_assert_not_null(bin);
+	snprintf(cmd, sizeof(cmd), "'%s' --backend dpdk --num-flows 10 >/dev/null 2>&1", bin);
+	st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "usage error, not a crash");
+}
