@@ -196,7 +196,20 @@ int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct socka
 	case INET_SS_CONNECTED:
 		return -EISCONN;
 	case INET_SS_CONNECTING:
-		return -EALREADY;
+		/* __inet_stream_connect(): still handshaking, EALREADY; ended
+		 * badly, the pending error (ECONNABORTED if it was read already)
+		 * and the disconnect; done, this call reports success once. */
+		if (sk->state == INET_SYN_SENT || sk->state == INET_SYN_RECV)
+			return -EALREADY;
+		if (sk->state == INET_CLOSE) {
+			int err = sk->err ? sk->err : ECONNABORTED;
+
+			sk->err = 0;
+			inet_disconnect(st, sk);
+			return -err;
+		}
+		sk->ss = INET_SS_CONNECTED;
+		return 0;
 	default:
 		if (sk->state != INET_CLOSE)
 			return -EISCONN;

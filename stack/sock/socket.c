@@ -239,6 +239,10 @@ int dtcp_connect(struct dtcp_stack *st, int fd, const struct sockaddr *addr, soc
 		return api_ret(-EINVAL);
 	if (!addr)
 		return api_ret(-EFAULT);
+	if (sk->ss == INET_SS_CONNECTING && addrlen >= sizeof(addr->sa_family) && addr->sa_family != AF_UNSPEC) {
+		/* A connect() already under way: its progress, not a new one. */
+		return api_ret(inet_connect(st, sk, addr, addrlen));
+	}
 	if (addrlen >= sizeof(addr->sa_family) && addr->sa_family == AF_UNSPEC && sk->state != INET_CLOSE &&
 	    sk->state != INET_LISTEN) {
 		/* tcp_disconnect(): the peer gets a reset. */
@@ -257,12 +261,14 @@ int dtcp_connect(struct dtcp_stack *st, int fd, const struct sockaddr *addr, soc
 	/* SO_SNDTIMEO bounds a blocking connect (then EINPROGRESS, as Linux). */
 	if (sock_wait_timeo(st, sk, false, tcp_sk(sk)->sndtimeo_ms, connect_done))
 		return api_ret(-EINPROGRESS);
-	if (sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT) {
+	if (sk->state != INET_CLOSE) {
 		sk->ss = INET_SS_CONNECTED;
 		return 0;
 	}
-	err = sk->err ? sk->err : ECONNREFUSED;
+	/* sock_error: the error, and the disconnect (spec 5.9). */
+	err = sk->err ? sk->err : ECONNABORTED;
 	sk->err = 0;
+	inet_disconnect(st, sk);
 	return api_ret(-err);
 }
 
@@ -385,7 +391,9 @@ ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flag
 	tp = tcp_sk(sk);
 	if (sk->state == INET_LISTEN)
 		return api_ret(-ENOTCONN);
-	if (sk->state == INET_CLOSE && !tp->rcvq_bytes && !sk->err && sk->ss != INET_SS_CONNECTED)
+	/* tcp_recvmsg(): a connection that ended (SOCK_DONE) reads as EOF, a
+	 * socket never connected as ENOTCONN. */
+	if (sk->state == INET_CLOSE && !tp->rcvq_bytes && !sk->err && !tp->rcv_shutdown && !tp->user_rd_shutdown)
 		return api_ret(-ENOTCONN);
 	err = sock_wait_timeo(st, sk, sk->nonblock || (flags & MSG_DONTWAIT), tp->rcvtimeo_ms, recv_ready);
 	if (err)

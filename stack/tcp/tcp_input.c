@@ -101,6 +101,19 @@ static void tcp_take_options(struct tcp_sock *tp, const struct seg_info *si)
 		tp->ts_recent = si->opts.tsval;
 }
 
+/* The handshake's round trip: a first RTT sample, or after a retransmitted
+ * SYN / SYN-ACK without one, RFC 6298 5.7's 3 s (Linux TCP_TIMEOUT_FALLBACK). */
+static void tcp_rtt_synced(struct tcp_sock *tp, uint32_t ack)
+{
+	struct dtcp_stack *st = tp->st;
+
+	if (!tcp_rtt_ack(&tp->rtt, &st->rtt_params, ack, stack_now_ns(st) / 1000u) && !tp->rtt.has_srtt &&
+	    tp->retries) {
+		tp->rtt.rto_us = 3000000;
+		tp->rtt.backoff = 0;
+	}
+}
+
 /* The connection is synchronized: congestion state from the agreed MSS. */
 static void tcp_established_init(struct dtcp_stack *st, struct tcp_sock *tp)
 {
@@ -169,6 +182,7 @@ static void tcp_rcv_listen(struct dtcp_stack *st, struct tcp_sock *l, const stru
 	l->synq_len++;
 	st->tcpc.TcpPassiveOpens++;
 	tcp_send_segment(c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->iss, 0, 0);
+	tcp_rtt_segment_sent(&c->rtt, c->snd_nxt, stack_now_ns(st) / 1000u);
 	tcp_rtx_arm(c, tcp_rto_ms(c));
 }
 
@@ -197,15 +211,15 @@ static void tcp_rcv_synsent(struct dtcp_stack *st, struct tcp_sock *tp, const st
 	tp->rcv_nxt = si->seq + 1;
 	tcp_take_options(tp, si);
 	tp->snd_wnd = si->wnd;
+	tp->max_sndwnd = si->wnd;
 	tp->snd_wl1 = si->seq;
 	tp->snd_wl2 = si->ack;
 	if (ack_ok) {
 		tp->snd_una = si->ack;
-		tcp_rtt_ack(&tp->rtt, &st->rtt_params, si->ack, stack_now_ns(st) / 1000u);
+		tcp_rtt_synced(tp, si->ack);
 		tcp_rtx_stop(tp);
 		tp->retries = 0;
 		sk->state = INET_ESTABLISHED;
-		sk->ss = INET_SS_CONNECTED;
 		tcp_established_init(st, tp);
 		tcp_send_ack(tp);
 		tcp_push(tp);
@@ -331,6 +345,14 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 		}
 		return false;
 	}
+	/* Simultaneous open: in SYN_RECV the peer's SYN-ACK (its SYN again,
+	 * acknowledging ours) completes the handshake, as Linux takes it. */
+	if (sk->state == INET_SYN_RECV && (si->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) ==
+	                                      (TCP_FLAG_SYN | TCP_FLAG_ACK) &&
+	    si->seq == tp->irs && si->ack == tp->snd_nxt) {
+		si->flags &= (uint8_t)~TCP_FLAG_SYN;
+		si->seq++;
+	}
 	if (!tcp_seq_acceptable(tp, si)) {
 		if (!(si->flags & TCP_FLAG_RST))
 			tcp_send_ack(tp);
@@ -369,8 +391,11 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 		}
 		sk->state = INET_ESTABLISHED;
 		tp->snd_wnd = (uint32_t)si->wnd << tp->snd_wscale;
+		tp->max_sndwnd = tp->snd_wnd;
 		tp->snd_wl1 = si->seq;
 		tp->snd_wl2 = si->ack;
+		tcp_rtt_synced(tp, si->ack);
+		tp->retries = 0;
 		tcp_established_init(st, tp);
 		tcp_child_established(tp);
 	}
@@ -414,6 +439,8 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 	/* Window update (3.10.7.4): from a newer segment, or the same with a newer ACK. */
 	if (seq_lt(tp->snd_wl1, si->seq) || (tp->snd_wl1 == si->seq && seq_leq(tp->snd_wl2, si->ack))) {
 		tp->snd_wnd = (uint32_t)si->wnd << tp->snd_wscale;
+		if (tp->snd_wnd > tp->max_sndwnd)
+			tp->max_sndwnd = tp->snd_wnd;
 		tp->snd_wl1 = si->seq;
 		tp->snd_wl2 = si->ack;
 	}

@@ -194,6 +194,7 @@ void tcp_push(struct tcp_sock *tp)
 		uint32_t unsent = tp->snd.len - sent;
 		uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
 		uint32_t room = seq_lt(tp->snd_nxt, wnd_end) ? wnd_end - tp->snd_nxt : 0;
+		uint32_t wroom = room;
 		uint32_t cwnd = tcp_cc_cwnd(&tp->cc);
 		uint32_t n = unsent < tcp_send_mss(tp) ? unsent : tcp_send_mss(tp);
 
@@ -209,6 +210,14 @@ void tcp_push(struct tcp_sock *tp)
 		if (n && n == unsent && n < tcp_send_mss(tp) && flight && !tp->nodelay && !tp->fin_queued &&
 		    !seq_lt(tp->snd_nxt, tp->snd_max))
 			return;
+		/* Sender SWS avoidance (RFC 9293 3.8.6.2.1): a short segment cut
+		 * by the window goes only if it is half the largest window seen. */
+		if (n && n == wroom && n < unsent && n < tcp_send_mss(tp) && n < tp->max_sndwnd / 2 &&
+		    !seq_lt(tp->snd_nxt, tp->snd_max)) {
+			if (!flight && !timer_pending(&tp->rtx_timer))
+				tcp_rtx_arm(tp, tcp_rto_ms(tp));
+			return;
+		}
 		if (n) {
 			if (tcp_xmit_at_nxt(tp, n, false))
 				return;

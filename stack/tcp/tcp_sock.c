@@ -199,8 +199,10 @@ void tcp_done(struct tcp_sock *tp, int err)
 		return;
 	}
 	if (old == INET_SYN_SENT) {
-		/* A failed connect(): the undo of spec 5.9. */
-		inet_disconnect(st, sk);
+		/* A failed connect(): the port goes (unless bind() fixed it); the
+		 * rest of spec 5.9's undo comes with the next connect() or the
+		 * blocking connect() that waits for this. */
+		inet_set_state_close(st, sk);
 		sock_wakeup(st, sk);
 		return;
 	}

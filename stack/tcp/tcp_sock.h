@@ -43,6 +43,7 @@ struct tcp_sock {
 	/* send sequence space (3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t snd_max;                /* one past the highest sequence sent (go-back-N pulls snd_nxt back) */
+	uint32_t max_sndwnd;             /* largest window the peer offered (SWS avoidance) */
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv;  /* rcv_adv: right edge last advertised */
 	uint32_t ts_recent, ts_offset;

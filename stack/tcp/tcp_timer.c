@@ -54,6 +54,7 @@ static void tcp_rtx_fire(struct timer_node *t)
 			return;
 		}
 		tcp_rtt_backoff(&tp->rtt, &st->rtt_params);
+		tcp_rtt_segment_resent(&tp->rtt);
 		st->tcpc.TcpRetransSegs++;
 		tcp_send_segment(tp, TCP_FLAG_SYN | TCP_FLAG_ACK, tp->iss, 0, 0);
 		tcp_rtx_arm(tp, tcp_rto_ms(tp));
@@ -62,10 +63,10 @@ static void tcp_rtx_fire(struct timer_node *t)
 		break;
 	}
 	if (tp->snd_una == tp->snd_max) {
-		/* Nothing in flight: a zero window holds data back (RFC 9293
-		 * 3.8.6.1): probe with an old sequence number, which the peer
-		 * answers with its window. */
-		if (tp->snd.len && tp->snd_wnd == 0) {
+		/* Nothing in flight and data held back by a zero or too small
+		 * window (RFC 9293 3.8.6.1, 3.8.6.2.1): probe with an old sequence
+		 * number, which the peer answers with its window. */
+		if (tp->snd.len) {
 			tcp_send_segment(tp, TCP_FLAG_ACK, tp->snd_una - 1, 0, 0);
 			tcp_rtt_backoff(&tp->rtt, &st->rtt_params);
 			tcp_rtx_arm(tp, tcp_rto_ms(tp));

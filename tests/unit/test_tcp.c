@@ -81,6 +81,8 @@ Test(tcp, handshake_v4)
 	cr_assert(tcp_sk(th_sk(c))->ts_ok && tcp_sk(th_sk(c))->sack_ok && tcp_sk(th_sk(c))->ws_ok,
 	          "options negotiated");
 	cr_assert_eq(tcp_sk(th_sk(c))->mss, 1460);
+	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&peer, sizeof(peer)), 0,
+	             "the first connect() after the handshake reports success");
 	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&peer, sizeof(peer)), -1);
 	cr_assert_eq(errno, EISCONN);
 	cr_assert_eq(dtcp_accept4(st, l, NULL, NULL, 0x4000), -1);
