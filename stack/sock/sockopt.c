@@ -16,7 +16,7 @@
 /* ---- SOL_SOCKET: mirrors sk_setsockopt() / sk_getsockopt() ---- */
 
 /* sock_set_timeout(): a struct timeval, 0 meaning forever. */
-static int set_timeout(uint64_t *dst_ms, const void *optval, socklen_t optlen)
+static int set_timeout(uint32_t *dst_ms, const void *optval, socklen_t optlen)
 {
 	struct timeval tv;
 
@@ -31,7 +31,11 @@ static int set_timeout(uint64_t *dst_ms, const void *optval, socklen_t optlen)
 		*dst_ms = 0;   /* Linux treats a negative time as "no wait"... as 0 here */
 		return 0;
 	}
-	*dst_ms = (uint64_t)tv.tv_sec * 1000u + (uint64_t)(tv.tv_usec + 999) / 1000u;
+	{
+		uint64_t ms = (uint64_t)tv.tv_sec * 1000u + (uint64_t)(tv.tv_usec + 999) / 1000u;
+
+		*dst_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;   /* 49 days: forever enough */
+	}
 	return 0;
 }
 
@@ -291,9 +295,9 @@ static int sol_tcp_set(struct inet_sock *sk, int optname, const void *optval, so
 		if (val < 1 || val > 32767)
 			return -EINVAL;
 		if (optname == TCP_KEEPIDLE)
-			tp->keepidle_s = (uint32_t)val;
+			tp->keepidle_s = (uint16_t)val;
 		else
-			tp->keepintvl_s = (uint32_t)val;
+			tp->keepintvl_s = (uint16_t)val;
 		/* keepalive_time_set(): a pending idle timer takes the new time. */
 		if (optname == TCP_KEEPIDLE && tp->keepalive && tp->snd_una == tp->snd_max && !tp->snd.len &&
 		    (sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT))

@@ -72,7 +72,7 @@ int tcp_send_segment(struct tcp_sock *tp, uint8_t flags, uint32_t seq, uint32_t 
 	}
 	if (syn ? (!(flags & TCP_FLAG_ACK) || tp->ts_ok) : tp->ts_ok) {
 		o.present |= TCP_OPTS_TS;
-		o.tsval = stack_now_ms(st) + tp->ts_offset;
+		o.tsval = stack_now_ms(st);
 		o.tsecr = tp->ts_recent;
 	}
 	if (!syn && tp->sack_ok && tp->ooo && (flags & TCP_FLAG_ACK)) {

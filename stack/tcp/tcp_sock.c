@@ -130,7 +130,6 @@ int tcp_connect(struct tcp_sock *tp)
 	tp->snd_max = tp->snd_nxt;
 	tp->rcv_wscale = 7;
 	tp->retries = 0;
-	memcpy(&tp->ts_offset, (uint8_t[4]){ 0 }, 4);
 	err = tcp_send_segment(tp, TCP_FLAG_SYN, tp->iss, 0, 0);
 	if (err)
 		return err;

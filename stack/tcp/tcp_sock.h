@@ -46,7 +46,7 @@ struct tcp_sock {
 	uint32_t max_sndwnd;             /* largest window the peer offered (SWS avoidance) */
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv;  /* rcv_adv: right edge last advertised */
-	uint32_t ts_recent, ts_offset;
+	uint32_t ts_recent;
 	struct tcp_rtt rtt;
 	struct tcp_cc cc;
 	struct tcp_ooo *ooo;             /* out-of-order data; taken while there is some */
@@ -66,24 +66,32 @@ struct tcp_sock {
 	unsigned keepalive : 1;          /* SO_KEEPALIVE */
 	uint8_t keep_probes_out;
 	uint8_t keepcnt;                 /* TCP_KEEPCNT (9) */
-	uint32_t keepidle_s, keepintvl_s; /* TCP_KEEPIDLE (7200) / TCP_KEEPINTVL (75) */
+	uint16_t keepidle_s, keepintvl_s; /* TCP_KEEPIDLE (7200) / TCP_KEEPINTVL (75) */
 	uint16_t linger_s;
 	uint16_t user_mss;               /* TCP_MAXSEG */
-	uint64_t rcvtimeo_ms, sndtimeo_ms; /* SO_RCVTIMEO / SO_SNDTIMEO, 0: forever */
+	uint32_t rcvtimeo_ms, sndtimeo_ms; /* SO_RCVTIMEO / SO_SNDTIMEO, 0: forever */
 	uint32_t total_retrans;
 	struct tcp_sndbuf snd;
 	/* received in-order data: a list of payload segments (pkt->next) */
 	struct dtcp_pkt *rcvq_head, *rcvq_tail;
 	uint32_t rcvq_bytes;
 	uint32_t rcvbuf, sndbuf;
-	/* listener: children established and not accepted yet (FIFO), and the
-	 * count of those still in SYN_RECV */
-	struct tcp_sock *acceptq_head, *acceptq_tail;
-	struct hhead synq;               /* children in SYN_RECV, by child_node */
-	struct hnode child_node;
-	uint32_t acceptq_len, synq_len;
-	struct tcp_sock *parent;         /* listener of a child not accepted yet */
-	struct tcp_sock *acc_next;
+	union {
+		/* A listener: children established and not accepted yet (FIFO),
+		 * and those still in SYN_RECV. */
+		struct {
+			struct tcp_sock *acceptq_head, *acceptq_tail;
+			struct hhead synq;       /* by child_node */
+			uint32_t acceptq_len, synq_len;
+		};
+		/* A child not accepted yet (zero once accepted: a socket is
+		 * never both). */
+		struct {
+			struct hnode child_node;
+			struct tcp_sock *parent;
+			struct tcp_sock *acc_next;
+		};
+	};
 };
 
 static inline struct tcp_sock *tcp_sk(struct inet_sock *sk)
