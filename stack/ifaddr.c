@@ -273,36 +273,15 @@ struct netif *ifaddr_route(struct ifaddr_table *t, const struct in6_addr *dst)
 int ifaddr_select_source(const struct ifaddr_table *t, const struct in6_addr *dst,
                          struct in6_addr *src)
 {
-	bool v4 = addr_is_mapped(dst);
-	const struct ifaddr_entry *best = NULL;
-	int best_len = -1;
+	const struct netif *nif = NULL;
+	bool exact;
+	const struct ifaddr_entry *e = route_entry(t, dst, &nif, &exact);
 
 	/* A local destination is reached over lo: an exact address is its own
-	 * source; elsewhere in a loopback prefix the prefix's address is. */
-	for (uint32_t i = 0; i < t->nif; i++) {
-		const struct netif *nif = &t->ifs[i];
-
-		for (uint32_t j = 0; j < nif->naddr; j++) {
-			const struct ifaddr_entry *e = &nif->addrs[j];
-
-			if (e->v4 != v4)
-				continue;
-			if (addr_eq(&e->addr, dst)) {
-				*src = *dst;
-				return 0;
-			}
-			if (v4 ? (((addr_v4(&e->addr) ^ addr_v4(dst)) & v4_mask(e->prefix)) == 0)
-			       : v6_prefix_match(&e->addr, dst, e->prefix)) {
-				/* Longest prefix wins, as a connected-route lookup would. */
-				if (e->prefix > best_len) {
-					best = e;
-					best_len = e->prefix;
-				}
-			}
-		}
-	}
-	if (!best)
+	 * source; elsewhere (a loopback prefix, a connected prefix) the
+	 * prefix's address is. */
+	if (!e)
 		return -ENETUNREACH;
-	*src = best->addr;
+	*src = exact ? *dst : e->addr;
 	return 0;
 }
