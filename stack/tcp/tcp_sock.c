@@ -217,7 +217,20 @@ void tcp_time_wait(struct tcp_sock *tp)
 
 	st->tcpc.TcpExtTW++;
 	tp->inet.tw_snd_nxt = tp->snd_nxt;
-	tcp_sock_free_buffers(tp);
+	/* The send side is done; what was received stays readable while the
+	 * application holds the descriptor (shutdown(SHUT_WR), then TIME_WAIT
+	 * before it read everything). */
+	if (tp->inet.fd < 0) {
+		tcp_sock_free_buffers(tp);
+	} else {
+		free(tp->snd.data);
+		memset(&tp->snd, 0, sizeof(tp->snd));
+		if (tp->ooo) {
+			tcp_ooo_purge(tp->ooo);
+			pool_put(&st->ooo_pool, tp->ooo);
+			tp->ooo = NULL;
+		}
+	}
 	tp->rcv_shutdown = 1;
 	tp->snd_shutdown = 1;
 	inet_enter_timewait(st, &tp->inet, tp->ts_ok, false);

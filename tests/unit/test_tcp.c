@@ -583,3 +583,38 @@ Test(tcp, time_wait_taken_over_by_connect)
 	poll_n(2);
 	cr_assert_geq(dtcp_accept4(st, l, NULL, NULL, 0), 3, "the server accepts the new connection");
 }
+
+/* shutdown(SHUT_WR), then the peer's data and FIN arrive before the
+ * application reads: TIME_WAIT must not take the unread data with it. */
+Test(tcp, time_wait_keeps_unread_data)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL);
+	static char big[100000], got[100000];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7);
+	cr_assert_eq(dtcp_shutdown(st, c, SHUT_WR), 0);
+	poll_n(4);
+	for (size_t sent = 0; sent < sizeof(big);) {
+		ssize_t k = dtcp_send(st, a, big + sent, sizeof(big) - sent, MSG_DONTWAIT);
+
+		if (k > 0)
+			sent += (size_t)k;
+		poll_n(2);
+	}
+	cr_assert_eq(dtcp_close(st, a), 0);
+	poll_n(8);
+	cr_assert_eq(state_of(c), INET_TIME_WAIT);
+	for (;;) {
+		ssize_t r = dtcp_recv(st, c, got + n, sizeof(got) - n, MSG_DONTWAIT);
+
+		if (r <= 0) {
+			cr_assert_eq(r, 0, "EOF after the data, not an error");
+			break;
+		}
+		n += (size_t)r;
+	}
+	cr_assert_eq(n, sizeof(big), "every byte sent before the FIN is read");
+	cr_assert_eq(memcmp(got, big, n), 0);
+}
