@@ -2,7 +2,8 @@
  * from one source address (socket -> [IP_BIND_ADDRESS_NO_PORT] -> [bind(src,
  * 0)] -> connect) to K destination addresses on port 44983, accepted by a
  * listener as they come and all kept open until the report is printed; on
- * the kernel (private network namespace) or on dtcp (one stack's loopback).
+ * the kernel (private network namespace), on dtcp (one stack's loopback) or
+ * on dpdk (two dtcp stacks over a DPDK device pair, the default).
  * Single-threaded; the backends live in flows/.
  *
  * The RESULT line's figures:
@@ -13,7 +14,7 @@
  *                       runs from the first socket() to the last accept and
  *                       includes getsockname() and the accepts
  *   bytes_per_flow      memory for both endpoints of a flow, grown over the run,
- *                       divided by E. dtcp: the stack's pools (in_use x obj_size,
+ *                       divided by E. dtcp, dpdk: the stack's (both stacks') pools (in_use x obj_size,
  *                       dtcp_stack_pools); hash-table arrays, sized at creation,
  *                       are not counted (the process RSS growth is printed
  *                       beside). kernel: active_objs x objsize growth in
@@ -40,6 +41,7 @@
 #define SS_ROWS 10
 #define V4_MAX_DSTS ((1u << 24) - 3)   /* 127.0.0.2 .. 127.255.255.254 */
 #define V6_MAX_DSTS 65536u
+#define DEFAULT_OPS (flows_dpdk_built ? &flows_dpdk_ops : &flows_dtcp_ops)
 
 struct run {
 	struct flows_config cfg;
@@ -98,14 +100,20 @@ static void usage(FILE *out)
 	        "  --num-flows N     connections to open and hold (default 1000000)\n"
 	        "  --no-port         set IP_BIND_ADDRESS_NO_PORT before bind(src, 0)\n"
 	        "  --no-bind         no bind(): connect() picks address and port\n"
-	        "  --ipv6            source ::1, destinations ::1 and 2001:db8::1.. (default IPv4:\n"
-	        "                    source 127.0.0.1, destinations 127.0.0.2..)\n"
+	        "  --ipv6            IPv6 (default IPv4). Addresses: kernel and dtcp: %s,\n"
+	        "                    IPv6 %s; dpdk: %s,\n"
+	        "                    IPv6 %s\n"
 	        "  --num-dsts K      destination addresses (default ceil(2 N / range size): each\n"
 	        "                    destination uses at most half the local port range)\n"
 	        "  --range LO-HI     net.ipv4.ip_local_port_range for the run\n"
-	        "  --backend B       kernel (private netns, root), dtcp (default), dpdk\n"
+	        "  --backend B       dpdk: two dtcp stacks over a DPDK net_ring pair in this process\n"
+	        "                    (EAL with --no-huge --no-pci; no NIC, no hugepages)%s;\n"
+	        "                    dtcp: one dtcp stack, its loopback; kernel: private netns, root\n"
 	        "Exit status: 0 when all N flows were established, 1 when a call failed\n"
-	        "(first_error in the RESULT line), 2 on bad usage.\n");
+	        "(first_error in the RESULT line), 2 on bad usage.\n",
+	        flows_loopback_plan.text_v4, flows_loopback_plan.text_v6, flows_dpdk_ops.addrs->text_v4,
+	        flows_dpdk_ops.addrs->text_v6,
+	        flows_dpdk_built ? " (default)" : ", not in this build (no DPDK); default dtcp");
 }
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -131,12 +139,13 @@ static int parse_args(struct run *r, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v, lo, hi;
+	uint32_t max;
 	char *dash;
 	int c, li = 0;
 
 	r->cfg.num_flows = 1000000;
 	r->cfg.family = AF_INET;
-	r->ops = &flows_dtcp_ops;
+	r->ops = DEFAULT_OPS;
 	while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
 		switch (c) {
 		case 'n':
@@ -176,9 +185,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 			} else if (!strcmp(optarg, "dtcp")) {
 				r->ops = &flows_dtcp_ops;
 			} else if (!strcmp(optarg, "dpdk")) {
-				fprintf(stderr, "dtcp-flows: the dpdk backend is not built yet (it comes with the DPDK "
-				                "glue); use --backend dtcp or --backend kernel\n");
-				return -1;
+				r->ops = &flows_dpdk_ops;
 			} else {
 				goto bad;
 			}
@@ -192,8 +199,10 @@ static int parse_args(struct run *r, int argc, char **argv)
 	}
 	if (optind != argc)
 		goto bad_quiet;
-	if (r->cfg.family == AF_INET6 && r->cfg.num_dsts > V6_MAX_DSTS) {
-		fprintf(stderr, "dtcp-flows: --num-dsts is at most %u with --ipv6\n", V6_MAX_DSTS);
+	max = r->cfg.family == AF_INET6 ? r->ops->addrs->max_dsts_v6 : r->ops->addrs->max_dsts_v4;
+	if (r->cfg.num_dsts > max) {
+		fprintf(stderr, "dtcp-flows: --num-dsts is at most %u on the %s backend%s\n", max, r->ops->name,
+		        r->cfg.family == AF_INET6 ? " with --ipv6" : "");
 		return -1;
 	}
 	return 0;
@@ -206,7 +215,7 @@ bad_quiet:
 }
 
 /* Destination i: IPv4 127.0.0.2 + i; IPv6 ::1 for i = 0, else 2001:db8::i. */
-static void dst_addr(int family, uint32_t i, union flows_addr *a)
+static void loopback_dst(int family, uint32_t i, union flows_addr *a)
 {
 	memset(a, 0, sizeof(*a));
 	if (family == AF_INET6) {
@@ -229,6 +238,27 @@ static void dst_addr(int family, uint32_t i, union flows_addr *a)
 		a->v4.sin_addr.s_addr = htonl(0x7f000002u + i);
 	}
 }
+
+static void loopback_src(int family, union flows_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (family == AF_INET6) {
+		a->v6.sin6_family = AF_INET6;
+		a->v6.sin6_addr = in6addr_loopback;
+	} else {
+		a->v4.sin_family = AF_INET;
+		a->v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
+}
+
+const struct flows_addr_plan flows_loopback_plan = {
+	.src = loopback_src,
+	.dst = loopback_dst,
+	.max_dsts_v4 = V4_MAX_DSTS,
+	.max_dsts_v6 = V6_MAX_DSTS,
+	.text_v4 = "127.0.0.1 -> 127.0.0.2..",
+	.text_v6 = "::1 -> ::1, 2001:db8::1..",
+};
 
 /* "127.0.0.1:40000" or "[::1]:40000". */
 static const char *addr_text(const union flows_addr *a, char *buf, size_t len)
@@ -364,7 +394,8 @@ static void report_ports(struct run *r)
 static int setup(struct run *r)
 {
 	struct flows_config *cfg = &r->cfg;
-	uint64_t range, k;
+	const struct flows_addr_plan *plan = r->ops->addrs;
+	uint64_t range, k, max;
 	char a[64], b[64], c[64];
 
 	if (r->ops->create(r->ops, cfg, &r->be, &r->err) < 0)
@@ -376,22 +407,15 @@ static int setup(struct run *r)
 		/* One destination port: each destination holds at most half the
 		 * range, so connect()'s port walk stays short on both stacks. */
 		k = (2 * cfg->num_flows + range - 1) / range;
-		cfg->num_dsts = (uint32_t)(k > V4_MAX_DSTS ? V4_MAX_DSTS : k);
-		if (cfg->family == AF_INET6 && cfg->num_dsts > V6_MAX_DSTS)
-			cfg->num_dsts = V6_MAX_DSTS;
+		max = cfg->family == AF_INET6 ? plan->max_dsts_v6 : plan->max_dsts_v4;
+		cfg->num_dsts = (uint32_t)(k > max ? max : k);
 	}
 	r->dsts = calloc(cfg->num_dsts, sizeof(*r->dsts));
 	if (!r->dsts)
 		return flows_fail(&r->err, "calloc", ENOMEM);
 	for (uint32_t i = 0; i < cfg->num_dsts; i++)
-		dst_addr(cfg->family, i, &r->dsts[i]);
-	if (cfg->family == AF_INET6) {
-		r->src.v6.sin6_family = AF_INET6;
-		r->src.v6.sin6_addr = in6addr_loopback;
-	} else {
-		r->src.v4.sin_family = AF_INET;
-		r->src.v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	}
+		plan->dst(cfg->family, i, &r->dsts[i]);
+	plan->src(cfg->family, &r->src);
 	if (r->ops->add_dsts(r->be, r->dsts, cfg->num_dsts, &r->err) < 0)
 		return -1;
 	printf("dtcp-flows: backend %s, IPv%d, %" PRIu64 " flows from %s (%s) to %u destination%s %s .. %s, "

@@ -38,7 +38,7 @@ if ! (meson setup "$pc_out/sub/build" "$pc_out/sub" -Ddtcp:tests=false >/dev/nul
 fi
 rm -rf "$pc_out"
 
-meson test -C "$builddir" --suite unit --suite conformance --suite dpdk --suite apps --print-errorlogs --num-processes 1
+meson test -C "$builddir" --suite unit --suite conformance --suite dpdk --suite apps --suite interop --print-errorlogs --num-processes 1
 status=$?
 python3 scripts/count-tests.py "$builddir/meson-logs/testlog.json"
 count_status=$?

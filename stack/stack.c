@@ -186,7 +186,17 @@ int dtcp_stack_poll(struct dtcp_stack *st)
 
 	if (!st)
 		return api_ret(-EINVAL);
-	done = netif_poll_all(st);
+	/* What arrived is processed before timers run: after a pause, an ACK
+	 * waiting in a queue must not lose the race against the timer it
+	 * would have stopped (a needless retransmission). Bounded. */
+	done = 0;
+	for (int i = 0; i < 64; i++) {
+		int n = netif_poll_all(st);
+
+		done += n;
+		if (!n)
+			break;
+	}
 	done += (int)timer_wheel_advance(&st->timers, stack_now_ns(st) / 1000000u);
 	return done;
 }

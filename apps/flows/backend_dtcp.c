@@ -298,6 +298,7 @@ static void dtcp_destroy(struct flows_backend *self)
 
 const struct flows_backend_ops flows_dtcp_ops = {
 	.name = "dtcp",
+	.addrs = &flows_loopback_plan,
 	.create = dtcp_create,
 	.port_range = dtcp_port_range,
 	.add_dsts = dtcp_add_dsts,

@@ -499,6 +499,7 @@ static void kern_destroy(struct flows_backend *self)
 
 const struct flows_backend_ops flows_kernel_ops = {
 	.name = "kernel",
+	.addrs = &flows_loopback_plan,
 	.create = kern_create,
 	.port_range = kern_port_range,
 	.add_dsts = kern_add_dsts,

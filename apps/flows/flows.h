@@ -48,6 +48,19 @@ struct flows_mem {
 	char extra[256];               /* one line, may be empty: what else was seen, not counted */
 };
 
+/* Where a backend's flows go: the source address and destination i (port
+ * FLOWS_DST_PORT). Loopback backends use 127.0.0.1 / ::1; the dpdk backend
+ * uses the benchmarking prefixes of its two stacks' eth0. */
+struct flows_addr_plan {
+	void (*src)(int family, union flows_addr *a);
+	void (*dst)(int family, uint32_t i, union flows_addr *a);
+	uint32_t max_dsts_v4, max_dsts_v6;
+	const char *text_v4, *text_v6;  /* for --help and the heading */
+};
+
+/* 127.0.0.1 -> 127.0.0.2..; ::1 -> ::1, 2001:db8::1.. (dtcp-flows.c). */
+extern const struct flows_addr_plan flows_loopback_plan;
+
 struct flows_backend_ops;
 
 /* The part of every backend's state that the driver reads. Backends embed
@@ -65,6 +78,7 @@ struct flows_backend {
  * *err with the call that failed. */
 struct flows_backend_ops {
 	const char *name;
+	const struct flows_addr_plan *addrs;
 	/* Build the namespace or stack: sysctls (somaxconn, the port range), the
 	 * listener on FLOWS_DST_PORT. */
 	int (*create)(const struct flows_backend_ops *ops, const struct flows_config *cfg,
@@ -95,6 +109,10 @@ struct flows_backend_ops {
 
 extern const struct flows_backend_ops flows_kernel_ops;
 extern const struct flows_backend_ops flows_dtcp_ops;
+/* backend_dpdk.c, or backend_dpdk_none.c where meson found no DPDK (its
+ * create() then fails with ENOTSUP and says so). */
+extern const struct flows_backend_ops flows_dpdk_ops;
+extern const bool flows_dpdk_built;
 
 /* "EADDRINUSE" for EADDRINUSE; "none" for 0. */
 const char *flows_errno_name(int err);

@@ -1,0 +1,545 @@
+/* dtcp-flows on dpdk: two dtcp stacks, client and server, each with its own
+ * "eth0" over one end of a DPDK net_ring pair in this process (EAL without
+ * hugepages or PCI: no NIC needed), Ethernet with ARP / neighbour discovery
+ * between them. Both stacks are polled from the one thread of the program.
+ *
+ * Only the ring pair is wired up now. Another device pair (two --vdev
+ * devices, e.g. memif server and client) would take dtcp_dpdk_port_lookup()
+ * and dtcp_dpdk_port_open() on each name, then dtcp_dpdk_port_link_wait(),
+ * in place of dtcp_dpdk_ring_pair_open() in dpdk_ports_open(). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dtcp/dpdk.h>
+#include <dtcp/dtcp.h>
+
+#include "flows.h"
+
+#define DPDK_MAX_POOLS 32
+/* mbufs in the pair's shared pool. The flows are opened one at a time, so
+ * a handful are in flight; the rest is room for bursts (the rings hold
+ * 1,024 each way, the stacks' transmit queues their share). */
+#define DPDK_POOL_MBUFS 65536u
+/* EAL memory in MB: the pool (~2.3 KB an mbuf with its dtcp_pkt, ~150 MB),
+ * the rings and EAL's own heap, with room to spare (-m 16 fails a small pool). */
+#define DPDK_EAL_MB "512"
+/* How long one handshake (with ARP or ND on the first flow to a
+ * destination) may take before the flow counts as failed. */
+#define DPDK_CONNECT_TIMEOUT_S 5.0
+/* The client's and the server's first addresses: RFC 2544's benchmarking
+ * prefix 198.18.0.0/15 and RFC 3849's documentation prefix. */
+#define DPDK_V4_NET 0xc6120000u        /* 198.18.0.0 */
+#define DPDK_V4_PREFIX 15
+#define DPDK_V6_PREFIX 64
+#define DPDK_SRC_HOST 1u               /* .1, ::1 in the prefix */
+#define DPDK_DST_HOST 2u               /* destination i is host 2 + i */
+
+struct flows_dpdk {
+	struct flows_backend base;
+	struct dtcp_dpdk_port *ports[2]; /* [0] the client's, [1] the server's */
+	struct dtcp_stack *cli, *srv;
+	int lfd;
+	uint64_t pool_mark[2][DPDK_MAX_POOLS];
+	long rss_mark;                 /* resident pages at the mark */
+};
+
+static struct flows_dpdk *pself(struct flows_backend *b)
+{
+	return (struct flows_dpdk *)b;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Host h of the run's prefix: 198.18.0.0/15 + h, 2001:db8::/64 + h. */
+static void dpdk_host(int family, uint32_t h, union flows_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (family == AF_INET6) {
+		uint32_t be = htonl(h);
+
+		a->v6.sin6_family = AF_INET6;
+		a->v6.sin6_addr.s6_addr[0] = 0x20;
+		a->v6.sin6_addr.s6_addr[1] = 0x01;
+		a->v6.sin6_addr.s6_addr[2] = 0x0d;
+		a->v6.sin6_addr.s6_addr[3] = 0xb8;
+		memcpy(&a->v6.sin6_addr.s6_addr[12], &be, 4);
+	} else {
+		a->v4.sin_family = AF_INET;
+		a->v4.sin_addr.s_addr = htonl(DPDK_V4_NET + h);
+	}
+}
+
+static void dpdk_src(int family, union flows_addr *a)
+{
+	dpdk_host(family, DPDK_SRC_HOST, a);
+}
+
+static void dpdk_dst(int family, uint32_t i, union flows_addr *a)
+{
+	dpdk_host(family, DPDK_DST_HOST + i, a);
+	if (family == AF_INET6)
+		a->v6.sin6_port = htons(FLOWS_DST_PORT);
+	else
+		a->v4.sin_port = htons(FLOWS_DST_PORT);
+}
+
+static const struct flows_addr_plan dpdk_plan = {
+	.src = dpdk_src,
+	.dst = dpdk_dst,
+	/* 198.18.0.2 .. 198.19.255.254: the /15 less network, source, broadcast. */
+	.max_dsts_v4 = (1u << (32 - DPDK_V4_PREFIX)) - 3,
+	.max_dsts_v6 = 65536,
+	.text_v4 = "198.18.0.1 -> 198.18.0.2.. (/15)",
+	.text_v6 = "2001:db8::1 -> 2001:db8::2.. (/64)",
+};
+
+/* "198.18.0.5/15" for host h. */
+static void host_cidr(int family, uint32_t h, int prefix, char *buf, size_t len)
+{
+	union flows_addr a;
+	char ip[INET6_ADDRSTRLEN];
+
+	dpdk_host(family, h, &a);
+	if (family == AF_INET6)
+		inet_ntop(AF_INET6, &a.v6.sin6_addr, ip, sizeof(ip));
+	else
+		inet_ntop(AF_INET, &a.v4.sin_addr, ip, sizeof(ip));
+	snprintf(buf, len, "%s/%d", ip, prefix);
+}
+
+/* Drive both stacks once; the packets and timers they processed. */
+static int pump(struct flows_dpdk *p)
+{
+	return dtcp_stack_poll(p->cli) + dtcp_stack_poll(p->srv);
+}
+
+static int eal_start(struct flows_error *err)
+{
+	char *argv[] = { "dtcp-flows", "--no-huge", "--no-pci", "-m", DPDK_EAL_MB, "--no-shconf",
+		         "--no-telemetry", "--log-level=error", NULL };
+
+	if (dtcp_dpdk_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv) < 0)
+		return flows_fail(err, "dtcp_dpdk_eal_init", errno);
+	return 0;
+}
+
+/* The device pair: a net_ring pair sharing one mbuf pool. */
+static int dpdk_ports_open(struct flows_dpdk *p, struct flows_error *err)
+{
+	struct dtcp_dpdk_port_conf conf = { .pool_size = DPDK_POOL_MBUFS };
+
+	if (dtcp_dpdk_ring_pair_open("dtcp_flows", &conf, p->ports) < 0)
+		return flows_fail(err, "dtcp_dpdk_ring_pair_open", errno);
+	return 0;
+}
+
+/* A stack for one end: its eth0 on the port, its socket limit. */
+static int stack_open(struct dtcp_dpdk_port *port, uint32_t max_sockets, struct dtcp_stack **out,
+                      struct flows_error *err)
+{
+	struct dtcp_stack_config sc = { .max_sockets = max_sockets };
+	struct dtcp_netdev_info info;
+	struct dtcp_stack *st;
+
+	if (dtcp_dpdk_port_info(port, &info) < 0)
+		return flows_fail(err, "dtcp_dpdk_port_info", errno);
+	st = dtcp_stack_new_config(&sc);
+	if (!st)
+		return flows_fail(err, "dtcp_stack_new_config", errno);
+	if (dtcp_netdev_attach(st, "eth0", dtcp_dpdk_netdev_ops(), dtcp_dpdk_port_netdev(port, 0), &info) < 0) {
+		int e = errno;
+
+		dtcp_stack_free(st);
+		return flows_fail(err, "dtcp_netdev_attach", e);
+	}
+	*out = st;
+	return 0;
+}
+
+static int dpdk_listener(struct flows_dpdk *p, struct flows_error *err)
+{
+	union flows_addr any = { 0 };
+	socklen_t len;
+	int one = 1;
+
+	p->lfd = dtcp_socket(p->srv, p->base.cfg->family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (p->lfd < 0)
+		return flows_fail(err, "dtcp_socket(listener)", errno);
+	if (p->base.cfg->family == AF_INET6) {
+		any.v6.sin6_family = AF_INET6;
+		any.v6.sin6_port = htons(FLOWS_DST_PORT);
+		len = sizeof(any.v6);
+		if (dtcp_setsockopt(p->srv, p->lfd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+			return flows_fail(err, "dtcp_setsockopt(IPV6_V6ONLY)", errno);
+	} else {
+		any.v4.sin_family = AF_INET;
+		any.v4.sin_port = htons(FLOWS_DST_PORT);
+		len = sizeof(any.v4);
+	}
+	/* The wildcard address: one listener for every destination address
+	 * that add_dsts() puts on the server's eth0. */
+	if (dtcp_bind(p->srv, p->lfd, &any.sa, len) < 0)
+		return flows_fail(err, "dtcp_bind(listener)", errno);
+	if (dtcp_listen(p->srv, p->lfd, FLOWS_BACKLOG) < 0)
+		return flows_fail(err, "dtcp_listen", errno);
+	return 0;
+}
+
+/* Sysctls, the client's source address, the server's listener. */
+static int stacks_configure(struct flows_dpdk *p, struct flows_error *err)
+{
+	const struct flows_config *cfg = p->base.cfg;
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%d", FLOWS_BACKLOG);
+	if (dtcp_sysctl_set(p->srv, "net.core.somaxconn", buf) < 0)
+		return flows_fail(err, "dtcp_sysctl_set(net.core.somaxconn)", errno);
+	if (cfg->has_range) {
+		snprintf(buf, sizeof(buf), "%u %u", cfg->range_lo, cfg->range_hi);
+		if (dtcp_sysctl_set(p->cli, "net.ipv4.ip_local_port_range", buf) < 0)
+			return flows_fail(err, "dtcp_sysctl_set(net.ipv4.ip_local_port_range)", errno);
+	}
+	host_cidr(cfg->family, DPDK_SRC_HOST, cfg->family == AF_INET6 ? DPDK_V6_PREFIX : DPDK_V4_PREFIX, buf,
+	          sizeof(buf));
+	if (dtcp_addr_add(p->cli, "eth0", buf) < 0)
+		return flows_fail(err, "dtcp_addr_add(client eth0)", errno);
+	return dpdk_listener(p, err);
+}
+
+static void dpdk_teardown(struct flows_dpdk *p)
+{
+	/* The stacks first: they hold mbufs of the pool, which the second
+	 * port's close frees only once every mbuf is back. */
+	dtcp_stack_free(p->cli);
+	dtcp_stack_free(p->srv);
+	for (int i = 0; i < 2; i++)
+		if (p->ports[i] && dtcp_dpdk_port_close(p->ports[i]) < 0)
+			fprintf(stderr, "dtcp-flows: dtcp_dpdk_port_close(port %d): %s\n", i, strerror(errno));
+	if (dtcp_dpdk_eal_cleanup() < 0)
+		fprintf(stderr, "dtcp-flows: dtcp_dpdk_eal_cleanup: %s\n", strerror(errno));
+	free(p);
+}
+
+static int dpdk_create(const struct flows_backend_ops *ops, const struct flows_config *cfg,
+                       struct flows_backend **out, struct flows_error *err)
+{
+	struct flows_dpdk *p = calloc(1, sizeof(*p));
+	/* One endpoint of every flow per stack, the listener, and some slack. */
+	uint64_t socks = cfg->num_flows + 64;
+	uint32_t max_sockets = socks > (1u << 30) ? 1u << 30 : (uint32_t)socks;
+	int r;
+
+	if (!p)
+		return flows_fail(err, "calloc", ENOMEM);
+	p->base.ops = ops;
+	p->base.cfg = cfg;
+	p->lfd = -1;
+	r = eal_start(err);
+	if (r < 0)
+		goto err_free;
+	r = dpdk_ports_open(p, err);
+	if (r < 0)
+		goto err_eal;
+	r = stack_open(p->ports[0], max_sockets, &p->cli, err);
+	if (r < 0)
+		goto err_teardown;
+	r = stack_open(p->ports[1], max_sockets, &p->srv, err);
+	if (r < 0)
+		goto err_teardown;
+	r = stacks_configure(p, err);
+	if (r < 0)
+		goto err_teardown;
+	*out = &p->base;
+	return 0;
+
+err_teardown:
+	dpdk_teardown(p);
+	return r;
+err_eal:
+	dtcp_dpdk_eal_cleanup();
+err_free:
+	free(p);
+	return r;
+}
+
+static int dpdk_port_range(struct flows_backend *self, unsigned *lo, unsigned *hi, struct flows_error *err)
+{
+	char buf[64];
+
+	if (dtcp_sysctl_get(pself(self)->cli, "net.ipv4.ip_local_port_range", buf, sizeof(buf)) < 0)
+		return flows_fail(err, "dtcp_sysctl_get(net.ipv4.ip_local_port_range)", errno);
+	if (sscanf(buf, "%u %u", lo, hi) != 2)
+		return flows_fail(err, "dtcp_sysctl_get(net.ipv4.ip_local_port_range)", EINVAL);
+	return 0;
+}
+
+/* The destinations go on the server's eth0, on-link for the client: the
+ * first with the prefix (the server's route back to the source), the others
+ * as secondary host addresses. The client resolves each by ARP or ND on
+ * its first flow there, one neighbour entry each. */
+static int dpdk_add_dsts(struct flows_backend *self, const union flows_addr *dsts, uint32_t n,
+                         struct flows_error *err)
+{
+	struct flows_dpdk *p = pself(self);
+	int family = self->cfg->family;
+	int host_len = family == AF_INET6 ? 128 : 32;
+	int prefix = family == AF_INET6 ? DPDK_V6_PREFIX : DPDK_V4_PREFIX;
+	char text[INET6_ADDRSTRLEN + 8], ip[INET6_ADDRSTRLEN];
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (family == AF_INET6)
+			inet_ntop(AF_INET6, &dsts[i].v6.sin6_addr, ip, sizeof(ip));
+		else
+			inet_ntop(AF_INET, &dsts[i].v4.sin_addr, ip, sizeof(ip));
+		snprintf(text, sizeof(text), "%s/%d", ip, i == 0 ? prefix : host_len);
+		if (dtcp_addr_add(p->srv, "eth0", text) < 0 && errno != EEXIST)
+			return flows_fail(err, "dtcp_addr_add(server eth0)", errno);
+	}
+	return 0;
+}
+
+/* Resident pages of this process, from /proc/self/statm; -1 if unreadable. */
+static long rss_pages(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size, rss = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld %ld", &size, &rss) != 2)
+		rss = -1;
+	fclose(f);
+	return rss;
+}
+
+static int pools_read(struct dtcp_stack *st, struct dtcp_pool_stats *ps)
+{
+	int n = dtcp_stack_pools(st, ps, DPDK_MAX_POOLS);
+
+	return n > DPDK_MAX_POOLS ? DPDK_MAX_POOLS : n;
+}
+
+static void dpdk_mem_mark(struct flows_backend *self)
+{
+	struct flows_dpdk *p = pself(self);
+	struct dtcp_stack *st[2] = { p->cli, p->srv };
+	struct dtcp_pool_stats ps[DPDK_MAX_POOLS];
+
+	for (int s = 0; s < 2; s++) {
+		int n = pools_read(st[s], ps);
+
+		for (int i = 0; i < n; i++)
+			p->pool_mark[s][i] = ps[i].in_use;
+	}
+	p->rss_mark = rss_pages();
+}
+
+/* Wait for the client's connect() to end, polling both stacks: the
+ * handshake needs the server's stack to run too, so a blocking connect()
+ * (which drives the client's stack only) cannot be used. A second
+ * connect() reports the outcome as Linux does: EALREADY while
+ * handshaking, 0 once done, the pending error after a failure. */
+static int handshake_wait(struct flows_dpdk *p, int fd, const union flows_addr *dst, socklen_t len)
+{
+	double deadline = 0;
+
+	for (unsigned long k = 0; k < 100000000ul; k++) {
+		pump(p);
+		if (dtcp_connect(p->cli, fd, &dst->sa, len) == 0 || errno == EISCONN)
+			return 0;
+		if (errno != EALREADY)
+			return -errno;
+		/* Read the clock only once the handshake is slow (ARP, a
+		 * retransmitted SYN): most end in a few rounds. */
+		if (k % 1024 == 1023) {
+			if (!deadline)
+				deadline = mono_s() + DPDK_CONNECT_TIMEOUT_S;
+			else if (mono_s() > deadline)
+				return -ETIMEDOUT;
+		}
+	}
+	return -ETIMEDOUT;
+}
+
+static int dpdk_open_flow(struct flows_backend *self, const union flows_addr *src, const union flows_addr *dst,
+                          union flows_addr *local, struct flows_error *err)
+{
+	struct flows_dpdk *p = pself(self);
+	const struct flows_config *cfg = self->cfg;
+	socklen_t len = cfg->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int fd = dtcp_socket(p->cli, cfg->family, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1, r;
+
+	if (fd < 0)
+		return flows_fail(err, "socket", errno);
+	if (cfg->no_port && dtcp_setsockopt(p->cli, fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0) {
+		r = flows_fail(err, "setsockopt(IP_BIND_ADDRESS_NO_PORT)", errno);
+		goto err_close;
+	}
+	if (!cfg->no_bind && dtcp_bind(p->cli, fd, &src->sa, len) < 0) {
+		r = flows_fail(err, "bind", errno);
+		goto err_close;
+	}
+	if (dtcp_connect(p->cli, fd, &dst->sa, len) < 0 && errno != EINPROGRESS) {
+		r = flows_fail(err, "connect", errno);
+		goto err_close;
+	}
+	r = handshake_wait(p, fd, dst, len);
+	if (r < 0) {
+		r = flows_fail(err, "connect", -r);
+		goto err_close;
+	}
+	if (dtcp_getsockname(p->cli, fd, &local->sa, &len) < 0) {
+		r = flows_fail(err, "getsockname", errno);
+		goto err_close;
+	}
+	return 0;
+
+err_close:
+	dtcp_close(p->cli, fd);
+	return r;
+}
+
+static int64_t dpdk_accept_ready(struct flows_backend *self, struct flows_error *err)
+{
+	struct flows_dpdk *p = pself(self);
+	int64_t n = 0;
+
+	/* The last flow's ACK may still be in the ring. */
+	pump(p);
+	/* Bounded by the backlog: the queue cannot hold more. */
+	for (int k = 0; k <= FLOWS_BACKLOG; k++) {
+		int fd = dtcp_accept4(p->srv, p->lfd, NULL, NULL, SOCK_NONBLOCK);
+
+		if (fd < 0) {
+			if (errno == EAGAIN)
+				break;
+			return flows_fail(err, "accept4", errno);
+		}
+		n++;
+	}
+	self->accepted += (uint64_t)n;
+	return n;
+}
+
+static int dpdk_settle(struct flows_backend *self, uint64_t expected, struct flows_error *err)
+{
+	struct flows_dpdk *p = pself(self);
+
+	/* Poll both stacks until idle, accept, and repeat while that still
+	 * brings connections in. */
+	for (int round = 0; round < 1000 && self->accepted < expected; round++) {
+		int64_t got;
+
+		for (int k = 0; k < 100000 && pump(p) > 0; k++)
+			;
+		got = dpdk_accept_ready(self, err);
+		if (got < 0)
+			return (int)got;
+		if (got == 0 && round > 10)
+			break;
+	}
+	if (self->accepted < expected)
+		return flows_fail(err, "accept4", ETIMEDOUT);
+	return 0;
+}
+
+static uint64_t sockets_in_use(struct dtcp_stack *st)
+{
+	struct dtcp_pool_stats ps[DPDK_MAX_POOLS];
+	int n = pools_read(st, ps);
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(ps[i].name, "socket"))
+			return ps[i].in_use;
+	return 0;
+}
+
+/* As /proc/net/sockstat of a host holding both ends: the two stacks'
+ * socket pools together. Neither keeps orphans, TIME_WAIT or queued data
+ * while every flow is open. */
+static void dpdk_sockstat(struct flows_backend *self, FILE *out)
+{
+	struct flows_dpdk *p = pself(self);
+	unsigned long long c = sockets_in_use(p->cli), s = sockets_in_use(p->srv);
+	struct dtcp_dpdk_port_stats a, b;
+
+	fprintf(out, "%s: inuse %llu orphan 0 tw 0 alloc %llu mem 0   (dtcp socket pools: client %llu, server %llu)\n",
+	        self->cfg->family == AF_INET6 ? "TCP6" : "TCP", c + s, c + s, c, s);
+	if (dtcp_dpdk_port_stats(p->ports[0], &a) == 0 && dtcp_dpdk_port_stats(p->ports[1], &b) == 0)
+		fprintf(out, "net_ring pair: client tx %llu rx %llu, server tx %llu rx %llu packets; mbufs %u of %u "
+		             "in use; tx_full %llu alloc_fail %llu\n",
+		        (unsigned long long)a.tx_pkts, (unsigned long long)a.rx_pkts, (unsigned long long)b.tx_pkts,
+		        (unsigned long long)b.rx_pkts, a.pool_in_use, a.pool_size,
+		        (unsigned long long)(a.tx_full + b.tx_full), (unsigned long long)(a.alloc_fail + b.alloc_fail));
+}
+
+static void dpdk_mem_report(struct flows_backend *self, struct flows_mem *m)
+{
+	static const char *const side[2] = { "client", "server" };
+	struct flows_dpdk *p = pself(self);
+	struct dtcp_stack *st[2] = { p->cli, p->srv };
+	struct dtcp_pool_stats ps[DPDK_MAX_POOLS];
+	size_t off = 0;
+	long rss = rss_pages();
+
+	m->bytes = 0;
+	m->what[0] = m->extra[0] = '\0';
+	off += (size_t)snprintf(m->what, sizeof(m->what), "dtcp pools in use (in_use x obj_size):");
+	for (int s = 0; s < 2; s++) {
+		int n = pools_read(st[s], ps);
+
+		if (off < sizeof(m->what))
+			off += (size_t)snprintf(m->what + off, sizeof(m->what) - off, " %s", side[s]);
+		for (int i = 0; i < n; i++) {
+			int64_t delta = (int64_t)ps[i].in_use - (int64_t)p->pool_mark[s][i];
+
+			if (delta <= 0)
+				continue;
+			m->bytes += (uint64_t)delta * ps[i].obj_size;
+			if (off < sizeof(m->what))
+				off += (size_t)snprintf(m->what + off, sizeof(m->what) - off, " %s %lld x %u",
+				                        ps[i].name, (long long)delta, ps[i].obj_size);
+		}
+	}
+	if (off < sizeof(m->what))
+		snprintf(m->what + off, sizeof(m->what) - off, "; hash-table arrays not counted");
+	if (rss >= 0 && p->rss_mark >= 0)
+		snprintf(m->extra, sizeof(m->extra),
+		         "process RSS grew %.1f MiB; the %u-mbuf pool is fixed at start and not counted",
+		         (double)(rss - p->rss_mark) * (double)sysconf(_SC_PAGESIZE) / 1048576.0, DPDK_POOL_MBUFS);
+}
+
+static void dpdk_destroy(struct flows_backend *self)
+{
+	/* dtcp_stack_free() closes every socket of both ends and the listener. */
+	dpdk_teardown(pself(self));
+}
+
+const bool flows_dpdk_built = true;
+
+const struct flows_backend_ops flows_dpdk_ops = {
+	.name = "dpdk",
+	.addrs = &dpdk_plan,
+	.create = dpdk_create,
+	.port_range = dpdk_port_range,
+	.add_dsts = dpdk_add_dsts,
+	.mem_mark = dpdk_mem_mark,
+	.open_flow = dpdk_open_flow,
+	.accept_ready = dpdk_accept_ready,
+	.settle = dpdk_settle,
+	.sockstat = dpdk_sockstat,
+	.mem_report = dpdk_mem_report,
+	.destroy = dpdk_destroy,
+};
