@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "util.h"
 
 static int netif_add(struct ifaddr_table *t, const char *name, bool loopback)
 {
@@ -51,6 +52,8 @@ void ifaddr_fini(struct ifaddr_table *t)
 {
 	for (uint32_t i = 0; i < t->nif; i++)
 		free(t->ifs[i].addrs);
+	free(t->hash);
+	free(t->prefixes);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -100,54 +103,6 @@ static int parse_cidr(const char *cidr, struct ifaddr_entry *e)
 	return -EINVAL;
 }
 
-int ifaddr_add(struct ifaddr_table *t, const char *ifname, const char *cidr)
-{
-	struct netif *nif = ifname ? ifaddr_find_if(t, ifname) : NULL;
-	struct ifaddr_entry e;
-	int err;
-
-	if (!nif)
-		return -ENODEV;
-	err = parse_cidr(cidr, &e);
-	if (err)
-		return err;
-	for (uint32_t i = 0; i < nif->naddr; i++)
-		if (addr_eq(&nif->addrs[i].addr, &e.addr))
-			return -EEXIST;
-	if (nif->naddr == nif->cap) {
-		uint32_t cap = nif->cap ? nif->cap * 2 : 4;
-		struct ifaddr_entry *n = realloc(nif->addrs, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		nif->addrs = n;
-		nif->cap = cap;
-	}
-	nif->addrs[nif->naddr++] = e;
-	return 0;
-}
-
-int ifaddr_del(struct ifaddr_table *t, const char *ifname, const char *cidr)
-{
-	struct netif *nif = ifname ? ifaddr_find_if(t, ifname) : NULL;
-	struct ifaddr_entry e;
-	int err;
-
-	if (!nif)
-		return -ENODEV;
-	err = parse_cidr(cidr, &e);
-	if (err)
-		return err;
-	for (uint32_t i = 0; i < nif->naddr; i++) {
-		if (addr_eq(&nif->addrs[i].addr, &e.addr) &&
-		    (!strchr(cidr, '/') || nif->addrs[i].prefix == e.prefix)) {
-			nif->addrs[i] = nif->addrs[--nif->naddr];
-			return 0;
-		}
-	}
-	return -EADDRNOTAVAIL;
-}
-
 static uint32_t v4_mask(uint8_t prefix)
 {
 	return prefix ? htonl(~UINT32_C(0) << (32 - prefix)) : 0;
@@ -164,48 +119,200 @@ static bool v6_prefix_match(const struct in6_addr *a, const struct in6_addr *b, 
 	return ((a->s6_addr[bytes] ^ b->s6_addr[bytes]) & (0xff00 >> bits)) == 0;
 }
 
+/* Record the prefix of an address if no address made it yet. */
+static int prefix_note(struct ifaddr_table *t, uint16_t nif, uint32_t idx)
+{
+	const struct ifaddr_entry *e = &t->ifs[nif].addrs[idx];
+	struct in6_addr net = e->addr;
+
+	if (e->v4) {
+		net.s6_addr32[3] &= v4_mask(e->prefix);
+	} else {
+		for (int b = e->prefix; b < 128; b++)
+			net.s6_addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+	}
+	for (uint32_t i = 0; i < t->nprefix; i++)
+		if (t->prefixes[i].nif == nif && t->prefixes[i].len == e->prefix && t->prefixes[i].v4 == e->v4 &&
+		    addr_eq(&t->prefixes[i].net, &net))
+			return 0;
+	if (t->nprefix == t->prefix_cap) {
+		uint32_t cap = t->prefix_cap ? t->prefix_cap * 2 : 8;
+		struct ifaddr_prefix *n = realloc(t->prefixes, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		t->prefixes = n;
+		t->prefix_cap = cap;
+	}
+	t->prefixes[t->nprefix++] = (struct ifaddr_prefix){ .net = net, .nif = nif, .idx = idx, .len = e->prefix,
+	                                                    .v4 = e->v4 };
+	return 0;
+}
+
+static const struct ifaddr_entry *slot_entry(const struct ifaddr_table *t, const struct ifaddr_slot *sl)
+{
+	return &t->ifs[sl->nif].addrs[sl->idx];
+}
+
+static uint32_t addr_hash(const struct in6_addr *a)
+{
+	uint64_t h = ((uint64_t)a->s6_addr32[0] << 32 | a->s6_addr32[1]) * UINT64_C(0x9e3779b97f4a7c15);
+
+	h ^= ((uint64_t)a->s6_addr32[2] << 32 | a->s6_addr32[3]) * UINT64_C(0xc2b2ae3d27d4eb4f);
+	return (uint32_t)(h ^ (h >> 29));
+}
+
+/* Open addressing, linear probing; at most half full. */
+static void hash_put(struct ifaddr_table *t, uint16_t nif, uint32_t idx)
+{
+	const struct in6_addr *a = &t->ifs[nif].addrs[idx].addr;
+	uint32_t i = addr_hash(a) & t->hash_mask;
+
+	while (t->hash[i].nif != 0xffff)
+		i = (i + 1) & t->hash_mask;
+	t->hash[i].nif = nif;
+	t->hash[i].idx = idx;
+	t->hash_used++;
+}
+
+/* Rebuild the index from the interfaces (after a removal, or to grow). */
+static int index_rebuild(struct ifaddr_table *t, uint32_t want)
+{
+	uint32_t cap = roundup_pow2_u32(want * 2 + 16);
+	struct ifaddr_slot *h = malloc(cap * sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	free(t->hash);
+	t->hash = h;
+	t->hash_mask = cap - 1;
+	t->hash_used = 0;
+	memset(h, 0xff, cap * sizeof(*h));
+	t->nprefix = 0;
+	for (uint32_t i = 0; i < t->nif; i++)
+		for (uint32_t j = 0; j < t->ifs[i].naddr; j++) {
+			hash_put(t, (uint16_t)i, j);
+			if (prefix_note(t, (uint16_t)i, j))
+				return -ENOMEM;
+		}
+	return 0;
+}
+
+/* The address's slot, or NULL. */
+static const struct ifaddr_slot *index_find(const struct ifaddr_table *t, const struct in6_addr *a)
+{
+	if (!t->hash)
+		return NULL;
+	for (uint32_t i = addr_hash(a) & t->hash_mask; t->hash[i].nif != 0xffff; i = (i + 1) & t->hash_mask)
+		if (addr_eq(&slot_entry(t, &t->hash[i])->addr, a))
+			return &t->hash[i];
+	return NULL;
+}
+
+int ifaddr_add(struct ifaddr_table *t, const char *ifname, const char *cidr)
+{
+	struct netif *nif = ifname ? ifaddr_find_if(t, ifname) : NULL;
+	struct ifaddr_entry e;
+	int err;
+
+	if (!nif)
+		return -ENODEV;
+	err = parse_cidr(cidr, &e);
+	if (err)
+		return err;
+	{
+		const struct ifaddr_slot *sl = index_find(t, &e.addr);
+
+		if (sl && &t->ifs[sl->nif] == nif)
+			return -EEXIST;
+	}
+	if (nif->naddr == nif->cap) {
+		uint32_t cap = nif->cap ? nif->cap * 2 : 4;
+		struct ifaddr_entry *n = realloc(nif->addrs, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		nif->addrs = n;
+		nif->cap = cap;
+	}
+	nif->addrs[nif->naddr++] = e;
+	if (!t->hash || (t->hash_used + 1) * 2 > t->hash_mask + 1) {
+		uint32_t total = 0;
+
+		for (uint32_t i = 0; i < t->nif; i++)
+			total += t->ifs[i].naddr;
+		return index_rebuild(t, total);
+	}
+	hash_put(t, (uint16_t)(nif - t->ifs), nif->naddr - 1);
+	return prefix_note(t, (uint16_t)(nif - t->ifs), nif->naddr - 1);
+}
+
+int ifaddr_del(struct ifaddr_table *t, const char *ifname, const char *cidr)
+{
+	struct netif *nif = ifname ? ifaddr_find_if(t, ifname) : NULL;
+	struct ifaddr_entry e;
+	int err;
+
+	if (!nif)
+		return -ENODEV;
+	err = parse_cidr(cidr, &e);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < nif->naddr; i++) {
+		if (addr_eq(&nif->addrs[i].addr, &e.addr) &&
+		    (!strchr(cidr, '/') || nif->addrs[i].prefix == e.prefix)) {
+			uint32_t total = 0;
+
+			nif->addrs[i] = nif->addrs[--nif->naddr];
+			for (uint32_t k = 0; k < t->nif; k++)
+				total += t->ifs[k].naddr;
+			return index_rebuild(t, total);
+		}
+	}
+	return -EADDRNOTAVAIL;
+}
+
 enum v4_addr_class ifaddr_v4_class(const struct ifaddr_table *t, uint32_t a)
 {
+	struct in6_addr m;
+
 	if (a == 0)
 		return V4_ANY;
 	if ((ntohl(a) & 0xf0000000) == 0xe0000000)
 		return V4_MULTICAST;
 	if (a == 0xffffffff)
 		return V4_BROADCAST;
-	for (uint32_t i = 0; i < t->nif; i++) {
-		const struct netif *nif = &t->ifs[i];
+	addr_set_mapped(&m, a);
+	if (index_find(t, &m))
+		return V4_LOCAL;
+	for (uint32_t i = 0; i < t->nprefix; i++) {
+		const struct ifaddr_prefix *p = &t->prefixes[i];
+		uint32_t net = addr_v4(&p->net), mask = v4_mask(p->len);
 
-		for (uint32_t j = 0; j < nif->naddr; j++) {
-			const struct ifaddr_entry *e = &nif->addrs[j];
-			uint32_t ea = addr_v4(&e->addr), m = v4_mask(e->prefix);
-
-			if (!e->v4)
-				continue;
-			if (ea == a)
-				return V4_LOCAL;
-			/* On a loopback device the whole prefix is local (RTN_LOCAL). */
-			if (nif->loopback && ((ea ^ a) & m) == 0)
-				return V4_LOCAL;
-			if (e->prefix < 31 && (a == (ea | ~m) || a == (ea & m)))
-				return V4_BROADCAST;
-		}
+		if (!p->v4)
+			continue;
+		/* On a loopback device the whole prefix is local (RTN_LOCAL). */
+		if (t->ifs[p->nif].loopback && ((net ^ a) & mask) == 0)
+			return V4_LOCAL;
+		if (p->len < 31 && (a == (net | ~mask) || a == net))
+			return V4_BROADCAST;
 	}
 	return V4_OTHER;
 }
 
 bool ifaddr_v6_is_local_on(const struct ifaddr_table *t, const struct in6_addr *a, int ifindex)
 {
+	const struct ifaddr_slot *sl;
+
+	if (addr_is_mapped(a))
+		return false;
+	sl = index_find(t, a);
+	if (!sl)
+		return false;
 	/* Only link- and host-scope addresses belong to one device (ipv6_chk_addr, not strict). */
-	if (!addr_is_linklocal6(a) && !IN6_IS_ADDR_LOOPBACK(a))
-		ifindex = 0;
-	for (uint32_t i = 0; i < t->nif; i++) {
-		if (ifindex && t->ifs[i].ifindex != ifindex)
-			continue;
-		for (uint32_t j = 0; j < t->ifs[i].naddr; j++)
-			if (!t->ifs[i].addrs[j].v4 && addr_eq(&t->ifs[i].addrs[j].addr, a))
-				return true;
-	}
-	return false;
+	if (ifindex && (addr_is_linklocal6(a) || IN6_IS_ADDR_LOOPBACK(a)))
+		return t->ifs[sl->nif].ifindex == ifindex;
+	return true;
 }
 
 bool ifaddr_v6_is_local(const struct ifaddr_table *t, const struct in6_addr *a)
@@ -228,33 +335,28 @@ static const struct ifaddr_entry *route_entry(const struct ifaddr_table *t, cons
                                               const struct netif **out_if, bool *exact)
 {
 	bool v4 = addr_is_mapped(dst);
-	const struct ifaddr_entry *best = NULL;
-	int best_len = -1;
+	const struct ifaddr_slot *sl = index_find(t, dst);
+	const struct ifaddr_prefix *best = NULL;
 
 	*exact = false;
-	for (uint32_t i = 0; i < t->nif; i++) {
-		const struct netif *nif = &t->ifs[i];
-
-		for (uint32_t j = 0; j < nif->naddr; j++) {
-			const struct ifaddr_entry *e = &nif->addrs[j];
-
-			if (e->v4 != v4)
-				continue;
-			if (addr_eq(&e->addr, dst)) {
-				*exact = true;
-				*out_if = nif;
-				return e;
-			}
-			if ((v4 ? (((addr_v4(&e->addr) ^ addr_v4(dst)) & v4_mask(e->prefix)) == 0)
-			        : v6_prefix_match(&e->addr, dst, e->prefix)) &&
-			    e->prefix > best_len) {
-				best = e;
-				best_len = e->prefix;
-				*out_if = nif;
-			}
-		}
+	if (sl) {
+		*exact = true;
+		*out_if = &t->ifs[sl->nif];
+		return slot_entry(t, sl);
 	}
-	return best;
+	for (uint32_t i = 0; i < t->nprefix; i++) {
+		const struct ifaddr_prefix *p = &t->prefixes[i];
+
+		if (p->v4 != v4 || (best && p->len <= best->len))
+			continue;
+		if (v4 ? ((addr_v4(&p->net) ^ addr_v4(dst)) & v4_mask(p->len)) == 0
+		       : v6_prefix_match(&p->net, dst, p->len))
+			best = p;
+	}
+	if (!best)
+		return NULL;
+	*out_if = &t->ifs[best->nif];
+	return &t->ifs[best->nif].addrs[best->idx];
 }
 
 struct netif *ifaddr_route(struct ifaddr_table *t, const struct in6_addr *dst)

@@ -29,9 +29,32 @@ struct netif {
 	struct dtcp_netdev_info info;
 };
 
+/* Where an address lives: interface and slot (rebuilt when addresses go). */
+struct ifaddr_slot {
+	uint16_t nif;                 /* index in ifs[], 0xffff: empty */
+	uint32_t idx;                 /* index in that interface's addrs[] */
+};
+
+/* A distinct connected prefix and the first address that made it. */
+struct ifaddr_prefix {
+	struct in6_addr net;          /* masked */
+	uint16_t nif;
+	uint32_t idx;
+	uint8_t len;
+	bool v4;
+};
+
 struct ifaddr_table {
 	uint32_t nif;
 	struct netif ifs[8];
+	/* Every configured address, by address: local checks are O(1) per
+	 * packet however many addresses there are. */
+	struct ifaddr_slot *hash;
+	uint32_t hash_mask, hash_used;
+	/* The distinct prefixes (a handful even with 100,000 addresses in
+	 * one subnet): routing and broadcast checks walk these. */
+	struct ifaddr_prefix *prefixes;
+	uint32_t nprefix, prefix_cap;
 };
 
 enum v4_addr_class { V4_LOCAL, V4_BROADCAST, V4_MULTICAST, V4_ANY, V4_OTHER };

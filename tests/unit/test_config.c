@@ -147,3 +147,33 @@ Test(config, stack_sizes)
 	cr_assert_eq(errno, EINVAL);
 	dtcp_stack_free(NULL);
 }
+
+/* Many addresses: each one is local, a deleted one no longer is, and the
+ * prefixes still route (the address index is rebuilt on removal). */
+Test(config, many_addresses_indexed)
+{
+	char cidr[64];
+	struct in6_addr a;
+
+	for (int i = 1; i <= 5000; i++) {
+		snprintf(cidr, sizeof(cidr), "2001:db8::%x/64", i);
+		cr_assert_eq(dtcp_addr_add(st, "lo", cidr), 0, "%s", cidr);
+		snprintf(cidr, sizeof(cidr), "198.18.%d.%d/15", i / 250, 1 + i % 250);
+		cr_assert_eq(dtcp_addr_add(st, "lo", cidr), 0, "%s", cidr);
+	}
+	for (int i = 1; i <= 5000; i += 2) {
+		snprintf(cidr, sizeof(cidr), "2001:db8::%x/64", i);
+		cr_assert_eq(dtcp_addr_del(st, "lo", cidr), 0);
+	}
+	for (int i = 1; i <= 5000; i++) {
+		snprintf(cidr, sizeof(cidr), "2001:db8::%x", i);
+		inet_pton(AF_INET6, cidr, &a);
+		cr_assert_eq(ifaddr_v6_is_local(&st->ifs, &a), i % 2 == 0, "%s", cidr);
+	}
+	cr_assert_eq(ifaddr_v4_class(&st->ifs, inet_addr("198.18.3.7")), V4_LOCAL);
+	cr_assert_eq(ifaddr_v4_class(&st->ifs, inet_addr("198.19.255.255")), V4_LOCAL,
+	             "the whole prefix is local on a loopback device");
+	inet_pton(AF_INET6, "2001:db8::ffff", &a);
+	cr_assert_not_null(ifaddr_route(&st->ifs, &a), "the /64 still routes");
+	cr_assert_lt(st->ifs.nprefix, 10, "a handful of distinct prefixes");
+}
