@@ -285,17 +285,21 @@ enum v4_addr_class ifaddr_v4_class(const struct ifaddr_table *t, uint32_t a)
 	addr_set_mapped(&m, a);
 	if (index_find(t, &m))
 		return V4_LOCAL;
+	/* fib_add_ifaddr(): a prefix shorter than /31 has a broadcast route
+	 * for its last address (more specific than the prefix's route); on a
+	 * loopback device the rest of the prefix is local (RTN_LOCAL). */
 	for (uint32_t i = 0; i < t->nprefix; i++) {
 		const struct ifaddr_prefix *p = &t->prefixes[i];
 		uint32_t net = addr_v4(&p->net), mask = v4_mask(p->len);
 
-		if (!p->v4)
-			continue;
-		/* On a loopback device the whole prefix is local (RTN_LOCAL). */
-		if (t->ifs[p->nif].loopback && ((net ^ a) & mask) == 0)
-			return V4_LOCAL;
-		if (p->len < 31 && (a == (net | ~mask) || a == net))
+		if (p->v4 && p->len < 31 && a == (net | ~mask))
 			return V4_BROADCAST;
+	}
+	for (uint32_t i = 0; i < t->nprefix; i++) {
+		const struct ifaddr_prefix *p = &t->prefixes[i];
+
+		if (p->v4 && t->ifs[p->nif].loopback && ((addr_v4(&p->net) ^ a) & v4_mask(p->len)) == 0)
+			return V4_LOCAL;
 	}
 	return V4_OTHER;
 }

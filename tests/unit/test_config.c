@@ -171,8 +171,11 @@ Test(config, many_addresses_indexed)
 		cr_assert_eq(ifaddr_v6_is_local(&st->ifs, &a), i % 2 == 0, "%s", cidr);
 	}
 	cr_assert_eq(ifaddr_v4_class(&st->ifs, inet_addr("198.18.3.7")), V4_LOCAL);
-	cr_assert_eq(ifaddr_v4_class(&st->ifs, inet_addr("198.19.255.255")), V4_LOCAL,
+	cr_assert_eq(ifaddr_v4_class(&st->ifs, inet_addr("198.19.250.1")), V4_LOCAL,
 	             "the whole prefix is local on a loopback device");
+	cr_assert_eq(ifaddr_v4_class(&st->ifs, inet_addr("198.19.255.255")), V4_BROADCAST,
+	             "but its last address is the broadcast");
+	cr_assert_eq(ifaddr_v4_class(&st->ifs, inet_addr("127.255.255.255")), V4_BROADCAST);
 	inet_pton(AF_INET6, "2001:db8::ffff", &a);
 	cr_assert_not_null(ifaddr_route(&st->ifs, &a), "the /64 still routes");
 	cr_assert_lt(st->ifs.nprefix, 10, "a handful of distinct prefixes");
