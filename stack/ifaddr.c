@@ -290,9 +290,8 @@ enum v4_addr_class ifaddr_v4_class(const struct ifaddr_table *t, uint32_t a)
 	 * loopback device the rest of the prefix is local (RTN_LOCAL). */
 	for (uint32_t i = 0; i < t->nprefix; i++) {
 		const struct ifaddr_prefix *p = &t->prefixes[i];
-		uint32_t net = addr_v4(&p->net), mask = v4_mask(p->len);
 
-		if (p->v4 && p->len < 31 && a == (net | ~mask))
+		if (p->v4 && p->len < 31 && a == (addr_v4(&p->net) | ~v4_mask(p->len)))
 			return V4_BROADCAST;
 	}
 	for (uint32_t i = 0; i < t->nprefix; i++) {

@@ -74,8 +74,10 @@ static struct dtcp_pkt *v6_frame(const uint8_t *dst_mac, const struct in6_addr *
 	ip->hop_limit = hop;
 	ip->saddr = *src;
 	ip->daddr = *dst;
-	memcpy((uint8_t *)(ip + 1), ext, ext_len);
-	memcpy(ic, icmp, icmp_len);
+	if (ext_len)
+		memcpy((uint8_t *)(ip + 1), ext, ext_len);
+	if (icmp_len)
+		memcpy(ic, icmp, icmp_len);
 	ic[2] = ic[3] = 0;
 	ck = csum_finish(csum_add_buf(csum_pseudo_v6(src, dst, IPPROTO_ICMPV6, icmp_len), ic, icmp_len, false));
 	memcpy(ic + 2, &ck, 2);
