@@ -49,3 +49,60 @@ void icmp_input(struct dtcp_stack *st, struct dtcp_pkt *p, uint32_t saddr, uint3
 	}
 	netif_pkt_free(in, p);
 }
+
+bool icmp_rate_ok(struct dtcp_stack *st)
+{
+	struct ip_counters *c = &st->ipc;
+	uint64_t now = stack_ticks(st);
+
+	if (!c->icmp_tokens_ms) {   /* first error: a full bucket */
+		c->icmp_tokens = 50;
+		c->icmp_tokens_ms = now ? now : 1;
+	} else if (now > c->icmp_tokens_ms) {
+		uint64_t add = now - c->icmp_tokens_ms;
+
+		c->icmp_tokens = (uint32_t)DTCP_MIN((uint64_t)c->icmp_tokens + add, (uint64_t)50);
+		c->icmp_tokens_ms = now;
+	}
+	if (!c->icmp_tokens) {
+		c->IcmpOutRateLimited++;
+		return false;
+	}
+	c->icmp_tokens--;
+	return true;
+}
+
+void icmp_send_unreach(struct dtcp_stack *st, const struct dtcp_pkt *orig, uint8_t code)
+{
+	struct netif *in = &st->ifs.ifs[orig->ifindex - 1];
+	const struct ipv4_hdr *ip = pkt_header(orig, sizeof(*ip));
+	uint32_t quote;
+	struct dtcp_pkt *p;
+	struct icmp_hdr *h;
+
+	/* Never about a broadcast or multicast packet, nor about a fragment
+	 * but the first (RFC 1122 3.2.2). */
+	if (!ip || ifaddr_v4_class(&st->ifs, ip->daddr) != V4_LOCAL || (ntohs(ip->frag_off) & IPV4_OFFMASK) ||
+	    !icmp_rate_ok(st))
+		return;
+	quote = (ip->ver_ihl & 0xfu) * 4 + 8;
+	if (quote > orig->pkt_len)
+		quote = orig->pkt_len;
+	p = netif_pkt_alloc(in);
+	if (!p || !(h = (struct icmp_hdr *)pkt_append(p, (uint16_t)(sizeof(*h) + quote)))) {
+		if (p)
+			netif_pkt_free(in, p);
+		return;
+	}
+	p->ifindex = (uint16_t)in->ifindex;
+	h->type = ICMP_DEST_UNREACH;
+	h->code = code;
+	h->check = 0;
+	h->id = 0;
+	h->seq = 0;
+	pkt_read(orig, 0, h + 1, quote);
+	h->check = csum_finish(csum_add_buf(0, h, sizeof(*h) + quote, false));
+	st->ipc.IcmpOutMsgs++;
+	st->ipc.IcmpOutDestUnreachs++;
+	ipv4_output(st, p, ip->daddr, ip->saddr, IPPROTO_ICMP, 0, 64);
+}

@@ -62,3 +62,54 @@ void icmpv6_input(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_ad
 	}
 	netif_pkt_free(in, p);
 }
+
+void icmpv6_send_error(struct dtcp_stack *st, const struct dtcp_pkt *orig, uint8_t type, uint8_t code,
+                       uint32_t pointer)
+{
+	struct netif *in = &st->ifs.ifs[orig->ifindex - 1];
+	const struct ipv6_hdr *ip = pkt_header(orig, sizeof(*ip));
+	struct in6_addr src, dst;
+	uint32_t quote;
+	struct dtcp_pkt *p;
+	uint8_t *h;
+
+	if (!ip)
+		return;
+	memcpy(&src, (const uint8_t *)ip + 8, 16);
+	memcpy(&dst, (const uint8_t *)ip + 24, 16);
+	/* RFC 4443 2.4 (e): never about a multicast destination (the
+	 * parameter-problem exception does not apply to next headers) nor a
+	 * multicast or unspecified source. */
+	if (addr_is_multicast6(&dst) || addr_is_multicast6(&src) || addr_is_any6(&src))
+		return;
+	if (!icmp_rate_ok(st))
+		return;
+	/* As much of the packet as fits the minimum MTU (2.4 (c)). */
+	quote = orig->pkt_len;
+	if (quote > 1280 - 40 - 8)
+		quote = 1280 - 40 - 8;
+	p = netif_pkt_alloc(in);
+	if (!p || !(h = pkt_append(p, (uint16_t)(8 + quote)))) {
+		if (p)
+			netif_pkt_free(in, p);
+		return;
+	}
+	p->ifindex = (uint16_t)in->ifindex;
+	h[0] = type;
+	h[1] = code;
+	h[2] = h[3] = 0;
+	h[4] = (uint8_t)(pointer >> 24);
+	h[5] = (uint8_t)(pointer >> 16);
+	h[6] = (uint8_t)(pointer >> 8);
+	h[7] = (uint8_t)pointer;
+	pkt_read(orig, 0, h + 8, quote);
+	{
+		uint16_t ck = csum_finish(csum_add_buf(csum_pseudo_v6(&dst, &src, IPPROTO_ICMPV6, 8 + quote), h, 8 + quote,
+		                                       false));
+
+		memcpy(h + 2, &ck, 2);
+	}
+	st->ipc.Icmp6OutMsgs++;
+	st->ipc.Icmp6OutErrors++;
+	ipv6_output(st, p, &dst, &src, IPPROTO_ICMPV6, 64);
+}

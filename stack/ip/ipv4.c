@@ -55,6 +55,14 @@ void ipv4_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 		return drop(nif, p, &c->IpInAddrErrors);   /* not ours; no forwarding */
 	if (ntohs(ip->frag_off) & (IPV4_MF | IPV4_OFFMASK))
 		return drop(nif, p, &c->IpReasmFails);
+	if (ip->protocol != IPPROTO_ICMP && ip->protocol != IPPROTO_TCP) {
+		/* No UDP sockets and no other protocol here: port unreachable for
+		 * UDP, protocol unreachable otherwise (as Linux without them). */
+		c->IpInUnknownProtos += ip->protocol != IPPROTO_UDP;
+		icmp_send_unreach(st, p, ip->protocol == IPPROTO_UDP ? ICMP_PORT_UNREACH : ICMP_PROT_UNREACH);
+		netif_pkt_free(nif, p);
+		return;
+	}
 	{
 		uint32_t saddr = ip->saddr, daddr = ip->daddr;
 		uint8_t proto = ip->protocol;

@@ -43,7 +43,7 @@ void ipv6_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 	const struct ipv6_hdr *ip = pkt_header(p, sizeof(*ip));
 	struct ip_counters *c = &st->ipc;
 	struct in6_addr saddr, daddr;
-	uint32_t plen, off = sizeof(*ip);
+	uint32_t plen, off = sizeof(*ip), off_prev_next = 6;
 	uint8_t next, hop_limit;
 
 	c->Ip6InReceives++;
@@ -79,6 +79,7 @@ void ipv6_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 			if (next == 43 && ext[3] != 0)
 				return drop(nif, p, &c->Ip6InAddrErrors);   /* segments left: not a router */
 			next = ext[0];
+			off_prev_next = off;   /* the next-header field of this extension header */
 			off += ((uint32_t)ext[1] + 1) * 8;
 			if (off > p->pkt_len)
 				return drop(nif, p, &c->Ip6InHdrErrors);
@@ -94,8 +95,21 @@ void ipv6_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 		}
 		break;
 	}
-	if (off > 0xffff || !pkt_adj(p, (uint16_t)off))
+	if (off > 0xffff || !pkt_header(p, off))
 		return drop(nif, p, &c->Ip6InHdrErrors);
+	if (next != IPPROTO_ICMPV6 && next != IPPROTO_TCP) {
+		/* UDP: port unreachable (RFC 4443 3.1 code 4); anything else:
+		 * parameter problem, unrecognized next header (3.4 code 1),
+		 * pointing at the field that named it. */
+		if (next == IPPROTO_UDP) {
+			icmpv6_send_error(st, p, 1, 4, 0);
+			netif_pkt_free(nif, p);
+			return;
+		}
+		icmpv6_send_error(st, p, 4, 1, off == sizeof(*ip) ? 6 : off_prev_next);
+		return drop(nif, p, &c->Ip6InUnknownProtos);
+	}
+	pkt_adj(p, (uint16_t)off);
 	switch (next) {
 	case IPPROTO_ICMPV6:
 		c->Ip6InDelivers++;

@@ -180,16 +180,89 @@ Test(ipv4, malformed_dropped_and_counted)
 	memset(pkt_append(p, 40), 0x70, 40);   /* version 7 */
 	send_in(p);
 	cr_assert_eq(st->ipc.LinkRxUnknownL3, 1);
-	/* An unknown protocol. */
-	p = echo_request(inet_addr("198.18.0.2"), inet_addr("198.18.0.1"), 8);
-	ip = (struct ipv4_hdr *)dtcp_pkt_data(p);
-	ip->protocol = 250;
-	ip->check = 0;
-	ip->check = csum_finish(csum_add_buf(0, ip, 20, false));
-	send_in(p);
-	cr_assert_eq(st->ipc.IpInUnknownProtos, 1);
 	cr_assert_null(take_out(), "no reply to any of them");
 	cr_assert_eq(st->ipc.IcmpOutMsgs, 0);
+}
+
+/* A packet of protocol proto from 198.18.0.2 to daddr, 8 bytes of payload. */
+static struct dtcp_pkt *proto_packet(uint8_t proto, uint32_t daddr, uint16_t frag_off)
+{
+	struct dtcp_pkt *p = echo_request(inet_addr("198.18.0.2"), daddr, 8);
+	struct ipv4_hdr *ip = (struct ipv4_hdr *)dtcp_pkt_data(p);
+
+	ip->protocol = proto;
+	ip->frag_off = htons(frag_off);
+	ip->check = 0;
+	ip->check = csum_finish(csum_add_buf(0, ip, 20, false));
+	return p;
+}
+
+/* What Linux answers when nothing takes a protocol (no UDP sockets here
+ * either): destination unreachable, quoting the header and 8 bytes. */
+static void expect_unreach(uint8_t proto, uint8_t code)
+{
+	struct dtcp_pkt *r;
+	const struct ipv4_hdr *ip;
+	const struct icmp_hdr *ic;
+	const struct ipv4_hdr *quoted;
+
+	send_in(proto_packet(proto, inet_addr("198.18.0.1"), 0));
+	r = take_out();
+	cr_assert_not_null(r, "protocol %u is answered", proto);
+	ip = (const struct ipv4_hdr *)dtcp_pkt_data(r);
+	ic = (const struct icmp_hdr *)(ip + 1);
+	cr_assert_eq(ip->protocol, IPPROTO_ICMP);
+	cr_assert_eq(ip->saddr, inet_addr("198.18.0.1"));
+	cr_assert_eq(ip->daddr, inet_addr("198.18.0.2"));
+	cr_assert_eq(ntohs(ip->tot_len), 20 + 8 + 20 + 8, "header and 8 bytes quoted");
+	cr_assert_eq(ic->type, ICMP_DEST_UNREACH);
+	cr_assert_eq(ic->code, code);
+	cr_assert_eq(csum_fold(csum_add_buf(0, ic, 8 + 28, false)), 0xffff, "ICMP checksum");
+	quoted = (const struct ipv4_hdr *)(ic + 1);
+	cr_assert_eq(quoted->protocol, proto);
+	cr_assert_eq(quoted->saddr, inet_addr("198.18.0.2"));
+	link_pair_ops.pkt_free(peer, r);
+}
+
+Test(ipv4, unreachable_protocol_and_port)
+{
+	expect_unreach(250, ICMP_PROT_UNREACH);
+	cr_assert_eq(st->ipc.IpInUnknownProtos, 1);
+	expect_unreach(IPPROTO_UDP, ICMP_PORT_UNREACH);
+	cr_assert_eq(st->ipc.IpInUnknownProtos, 1, "UDP is a known protocol");
+	cr_assert_eq(st->ipc.IcmpOutDestUnreachs, 2);
+	/* Never about a broadcast, nor about a fragment but the first. */
+	send_in(proto_packet(250, inet_addr("198.19.255.255"), 0));
+	send_in(proto_packet(IPPROTO_UDP, inet_addr("255.255.255.255"), 0));
+	send_in(proto_packet(250, inet_addr("198.18.0.1"), 3));
+	cr_assert_null(take_out());
+	cr_assert_eq(st->ipc.IcmpOutDestUnreachs, 2);
+}
+
+Test(ipv4, icmp_errors_rate_limited)
+{
+	struct dtcp_pkt *r;
+	int n = 0;
+
+	/* A burst of 50, then one per millisecond (1,000/s). */
+	for (int i = 0; i < 80; i++)
+		send_in(proto_packet(250, inet_addr("198.18.0.1"), 0));
+	while ((r = take_out())) {
+		link_pair_ops.pkt_free(peer, r);
+		n++;
+	}
+	cr_assert_eq(n, 50);
+	cr_assert_eq(st->ipc.IcmpOutRateLimited, 30);
+	th_now_ns += 10 * 1000000ull;
+	for (int i = 0; i < 20; i++)
+		send_in(proto_packet(250, inet_addr("198.18.0.1"), 0));
+	n = 0;
+	while ((r = take_out())) {
+		link_pair_ops.pkt_free(peer, r);
+		n++;
+	}
+	cr_assert_eq(n, 10, "10 ms refilled 10 tokens");
+	cr_assert_eq(st->ipc.IcmpOutRateLimited, 40);
 }
 
 Test(ipv4, broadcast_echo_ignored)

@@ -266,10 +266,61 @@ Test(ipv6, malformed_and_foreign)
 	dtcp_pkt_data(p)[ETH_HLEN + 40 + 9] ^= 1;
 	send_in(p);
 	cr_assert_eq(st->ipc.Icmp6InCsumErrors, 1);
-	p = v6_frame(our_mac, &peer_ip, &our_ip, 17, NULL, 0, 64, echo_req, sizeof(echo_req));
-	send_in(p);
-	cr_assert_eq(st->ipc.Ip6InUnknownProtos, 1);
 	cr_assert_null(take_out());
+	cr_assert_eq(st->ipc.Icmp6OutMsgs, 0);
+}
+
+/* The ICMPv6 error the stack sends about a packet of next header `next`
+ * (after `ext`): type, code, pointer and the quoted packet. */
+static void expect_error(uint8_t first, const uint8_t *ext, uint16_t ext_len, uint8_t type, uint8_t code,
+                         uint32_t pointer)
+{
+	const struct ipv6_hdr *ip;
+	const uint8_t *ic;
+	struct dtcp_pkt *r;
+	uint32_t ptr;
+
+	send_in(v6_frame(our_mac, &peer_ip, &our_ip, first, ext, ext_len, 64, echo_req, sizeof(echo_req)));
+	r = take_out();
+	cr_assert_not_null(r, "an error came out");
+	cr_assert_eq(out_icmp_type(r, &ip), type);
+	ic = (const uint8_t *)(ip + 1);
+	cr_assert_eq(ic[1], code);
+	memcpy(&ptr, ic + 4, 4);
+	cr_assert_eq(ntohl(ptr), pointer);
+	cr_assert_eq(ntohs(ip->payload_len), 8 + 40 + ext_len + sizeof(echo_req), "the whole packet quoted");
+	cr_assert_eq(memcmp((const uint8_t *)ip + 24, &peer_ip, 16), 0);
+	cr_assert_eq(memcmp(ic + 8 + 24, &our_ip, 16), 0, "the quoted destination");
+	link_pair_ops.pkt_free(peer, r);
+}
+
+Test(ipv6, errors_for_unknown_next_header_and_udp)
+{
+	const uint8_t hbh[8] = { 250, 0, 1, 4, 0, 0, 0, 0 };
+	struct in6_addr mc;
+	struct dtcp_pkt *r;
+
+	/* Resolve the peer first: an echo, its solicitation, the answer. */
+	send_in(v6_frame(our_mac, &peer_ip, &our_ip, IPPROTO_ICMPV6, NULL, 0, 64, echo_req, sizeof(echo_req)));
+	while ((r = take_out()))
+		link_pair_ops.pkt_free(peer, r);
+	answer_ns();
+	while ((r = take_out()))
+		link_pair_ops.pkt_free(peer, r);
+	/* RFC 4443 3.4: parameter problem, unrecognized next header, the
+	 * pointer at the field that named it. */
+	expect_error(250, NULL, 0, 4, 1, 6);
+	expect_error(0, hbh, 8, 4, 1, 40);
+	cr_assert_eq(st->ipc.Ip6InUnknownProtos, 2);
+	/* No UDP socket: port unreachable (3.1, code 4). */
+	expect_error(IPPROTO_UDP, NULL, 0, 1, 4, 0);
+	cr_assert_eq(st->ipc.Ip6InUnknownProtos, 2);
+	cr_assert_eq(st->ipc.Icmp6OutErrors, 3);
+	/* Never about a multicast destination. */
+	inet_pton(AF_INET6, "ff02::1", &mc);
+	send_in(v6_frame(our_mac, &peer_ip, &mc, 250, NULL, 0, 64, echo_req, sizeof(echo_req)));
+	cr_assert_null(take_out());
+	cr_assert_eq(st->ipc.Icmp6OutErrors, 3);
 }
 
 Test(ipv6, ping_over_loopback)
