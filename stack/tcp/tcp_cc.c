@@ -49,7 +49,7 @@ int tcp_cc_init(struct tcp_cc *cc, uint32_t smss, uint32_t iss, uint64_t now)
 	if (smss == 0 || smss > 65535)
 		return -EINVAL;
 	*cc = (struct tcp_cc){
-		.last_xmit = now,
+		.last_xmit = (uint32_t)now,
 		.cwnd = tcp_cc_initial_window(smss),
 		.ssthresh = TCP_CC_WND_MAX,
 		.smss = smss,
@@ -93,7 +93,7 @@ static void cc_grow(struct tcp_cc *cc, uint32_t acked)
 /* A duplicate ACK (all five conditions of RFC 5681 section 2 hold). */
 static int cc_dupack(struct tcp_cc *cc, uint32_t ack, uint32_t snd_max, uint32_t flight)
 {
-	if (cc->dupacks < UINT16_MAX)
+	if (cc->dupacks < UINT8_MAX)
 		cc->dupacks++;
 
 	if (cc->in_recovery) {
@@ -233,7 +233,10 @@ int tcp_cc_timeout(struct tcp_cc *cc, uint32_t snd_una, uint32_t snd_max)
 
 bool tcp_cc_xmit(struct tcp_cc *cc, uint64_t now, uint32_t rto_us)
 {
-	bool idle = now > cc->last_xmit && now - cc->last_xmit > rto_us;
+	/* Serial arithmetic on 32 bits, as the kernel's lsndtime: an idle
+	 * time beyond 35 minutes reads as none, which only skips a restart. */
+	int32_t since = (int32_t)((uint32_t)now - cc->last_xmit);
+	bool idle = since > 0 && (uint32_t)since > rto_us;
 
 	if (idle) {
 		/* RFC 5681 4.1: RW = min(IW, cwnd). */
@@ -244,7 +247,7 @@ bool tcp_cc_xmit(struct tcp_cc *cc, uint64_t now, uint32_t rto_us)
 			cc->bytes_acked = 0;
 		}
 	}
-	if (now > cc->last_xmit)
-		cc->last_xmit = now;
+	if (since > 0)
+		cc->last_xmit = (uint32_t)now;
 	return idle;
 }

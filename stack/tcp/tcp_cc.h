@@ -34,13 +34,13 @@ enum {
 /* Per-connection state, 40 bytes. Read through the accessors; the fields
  * are not an API. */
 struct tcp_cc {
-	uint64_t last_xmit;            /* last data transmission, us (RFC 5681 4.1) */
+	uint32_t last_xmit;            /* last data transmission, us modulo 2^32 (RFC 5681 4.1) */
 	uint32_t cwnd;                 /* bytes */
 	uint32_t ssthresh;             /* bytes */
 	uint32_t smss;                 /* sender MSS, bytes */
 	uint32_t recover;              /* RFC 6582 "recover" (see tcp_cc.c) */
 	uint32_t bytes_acked;          /* RFC 3465 counter in congestion avoidance */
-	uint16_t dupacks;              /* consecutive duplicate ACKs, saturating */
+	uint8_t dupacks;               /* consecutive duplicate ACKs, saturating */
 	bool in_recovery;              /* between fast retransmit and the full ACK */
 	bool partial_seen;             /* a partial ACK came in this recovery */
 	bool rto_resent;               /* SND.UNA's segment was already resent by the timer */

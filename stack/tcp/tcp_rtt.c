@@ -92,7 +92,7 @@ void tcp_rtt_segment_sent(struct tcp_rtt *r, uint32_t end_seq, uint64_t now)
 		return;
 	r->timing = true;
 	r->timed_end = end_seq;
-	r->timed_at = now;
+	r->timed_at = (uint32_t)now;
 }
 
 void tcp_rtt_segment_resent(struct tcp_rtt *r)
@@ -102,13 +102,17 @@ void tcp_rtt_segment_resent(struct tcp_rtt *r)
 
 bool tcp_rtt_ack(struct tcp_rtt *r, const struct tcp_rtt_params *p, uint32_t ack, uint64_t now)
 {
-	uint64_t rtt;
+	int32_t rtt;
 
 	if (!r->timing || !rtt_seq_geq(ack, r->timed_end))
 		return false;
 	r->timing = false;
-	rtt = now > r->timed_at ? now - r->timed_at : 0;
-	rtt_sample(r, p, rtt > TCP_RTT_SAMPLE_MAX_US ? TCP_RTT_SAMPLE_MAX_US : (uint32_t)rtt);
+	/* Serial arithmetic on 32 bits of microseconds, as the kernel's u32
+	 * timestamps: samples are far shorter than the 35 minutes it spans. */
+	rtt = (int32_t)((uint32_t)now - r->timed_at);
+	if (rtt < 0)
+		rtt = 0;
+	rtt_sample(r, p, (uint32_t)rtt > TCP_RTT_SAMPLE_MAX_US ? TCP_RTT_SAMPLE_MAX_US : (uint32_t)rtt);
 	return true;
 }
 

@@ -44,7 +44,7 @@ struct tcp_rtt_params {
  * them through the accessors below; the fields are not an API.
  */
 struct tcp_rtt {
-	uint64_t timed_at;             /* when the timed segment was sent, us */
+	uint32_t timed_at;             /* when the timed segment was sent, us, modulo 2^32 */
 	uint32_t timed_end;            /* sequence number just past it */
 	uint32_t srtt8;                /* SRTT, 1/8 us */
 	uint32_t rttvar8;              /* RTTVAR, 1/8 us */

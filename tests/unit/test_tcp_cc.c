@@ -506,6 +506,12 @@ Test(tcp_cc, restart_after_idle)
 	ASSERT_W(&c, 1000, 10000);
 	/* A clock behind the last send is not idle time. */
 	cr_assert(!tcp_cc_xmit(&c.cc, 10, 0));
+	/* The last send is kept modulo 2^32 us: idle across the wrap counts. */
+	tcp_cc_xmit(&c.cc, 2000000000ull, 300000);
+	tcp_cc_xmit(&c.cc, 4000000000ull, 300000);
+	tcp_cc_xmit(&c.cc, 0xffffffffull - 1000, 300000);
+	cr_assert(!tcp_cc_xmit(&c.cc, 0x100000000ull + 100000, 300000), "101 ms across the wrap");
+	cr_assert(tcp_cc_xmit(&c.cc, 0x100000000ull + 500000, 300000), "400 ms later");
 }
 
 Test(tcp_cc, bad_input_changes_nothing)

@@ -83,6 +83,21 @@ Test(tcp_rtt, first_sample_rule)
 	cr_assert_eq(tcp_rtt_rto(&r), 300000);
 }
 
+Test(tcp_rtt, sample_across_32_bit_wrap)
+{
+	struct tcp_rtt_params p = defaults();
+	struct tcp_rtt r;
+
+	/* Send times are kept modulo 2^32 us (71 minutes): a sample that
+	 * spans the wrap still measures 100 ms, and one at 3 hours too. */
+	tcp_rtt_init(&r, &p);
+	cr_assert(timed_sample(&r, &p, 1001, 0xffffffffull - 50000, 100000));
+	cr_assert_eq(tcp_rtt_srtt(&r), 100000);
+	tcp_rtt_init(&r, &p);
+	cr_assert(timed_sample(&r, &p, 1001, 3ull * 3600 * 1000000, 40000));
+	cr_assert_eq(tcp_rtt_srtt(&r), 40000);
+}
+
 Test(tcp_rtt, first_sample_odd_halves_exactly)
 {
 	struct tcp_rtt_params p = defaults();
