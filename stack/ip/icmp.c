@@ -1,6 +1,10 @@
-/* ICMP for IPv4 (RFC 792, RFC 1122 3.2.2): echo replies; errors counted
- * (their delivery to TCP comes with the TCP engine). Stack thread only. */
+/* ICMP for IPv4 (RFC 792, RFC 1122 3.2.2): echo replies; errors about
+ * our TCP segments handed to TCP; destination unreachable sent. Stack
+ * thread only. */
+#include <errno.h>
 #include <string.h>
+
+#include "addr.h"
 
 #include "ip/csum.h"
 #include "ip/ip.h"
@@ -8,6 +12,65 @@
 #include "netif.h"
 #include "pkt.h"
 #include "stack.h"
+#include "tcp/tcp.h"
+
+/* icmp_err_convert[]: the errno of each destination-unreachable code, and
+ * whether it drops a connection still in SYN_RECV (tcp_v4_err(): only net
+ * and host unreachable do, with time exceeded and parameter problem). */
+static const uint8_t unreach_errno[16] = {
+	ENETUNREACH, EHOSTUNREACH, ENOPROTOOPT, ECONNREFUSED, EMSGSIZE, EOPNOTSUPP, ENETUNREACH, EHOSTDOWN,
+	ENONET, ENETUNREACH, EHOSTUNREACH, ENETUNREACH, EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH,
+};
+
+/* An error about one of our TCP segments: the quoted IP header (from us)
+ * and 8 bytes of TCP header are handed to TCP. Fragmentation needed is the
+ * path-MTU signal, not an error; PMTU discovery is not done, so it is
+ * counted only. */
+static void icmp_error_input(struct dtcp_stack *st, const struct dtcp_pkt *p, const struct icmp_hdr *h)
+{
+	uint8_t q[60 + 8];
+	uint32_t ihl;
+	int err;
+	bool abort_req;
+	struct in6_addr l, f;
+
+	switch (h->type) {
+	case ICMP_DEST_UNREACH:
+		if (h->code >= 16 || h->code == ICMP_FRAG_NEEDED)
+			return;
+		err = unreach_errno[h->code];
+		abort_req = h->code == ICMP_NET_UNREACH || h->code == ICMP_HOST_UNREACH;
+		break;
+	case ICMP_TIME_EXCEEDED:
+		err = EHOSTUNREACH;
+		abort_req = true;
+		break;
+	case ICMP_PARAMETERPROB:
+		err = EPROTO;
+		abort_req = true;
+		break;
+	default:
+		return;
+	}
+	if (p->pkt_len < sizeof(*h) + 20 + 8 || !pkt_read(p, sizeof(*h), q, 20))
+		return;
+	ihl = (q[0] & 0xfu) * 4u;
+	if ((q[0] >> 4) != 4 || ihl < 20 || p->pkt_len < sizeof(*h) + ihl + 8 ||
+	    !pkt_read(p, sizeof(*h), q, ihl + 8))
+		return;
+	if (q[9] != IPPROTO_TCP)
+		return;
+	{
+		uint32_t src, dst;
+
+		memcpy(&src, q + 12, 4);
+		memcpy(&dst, q + 16, 4);
+		addr_set_mapped(&l, src);
+		addr_set_mapped(&f, dst);
+	}
+	if (!tcp_icmp_error(st, &l, &f, q + ihl, err, abort_req))
+		st->ipc.IcmpInErrors++;
+}
 
 void icmp_input(struct dtcp_stack *st, struct dtcp_pkt *p, uint32_t saddr, uint32_t daddr)
 {
@@ -43,6 +106,14 @@ void icmp_input(struct dtcp_stack *st, struct dtcp_pkt *p, uint32_t saddr, uint3
 		return;
 	case ICMP_ECHOREPLY:
 		c->IcmpInEchoReps++;
+		break;
+	case ICMP_DEST_UNREACH:
+		c->IcmpInDestUnreachs++;
+		icmp_error_input(st, p, h);
+		break;
+	case ICMP_TIME_EXCEEDED:
+	case ICMP_PARAMETERPROB:
+		icmp_error_input(st, p, h);
 		break;
 	default:
 		break;

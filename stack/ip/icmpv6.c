@@ -1,5 +1,7 @@
 /* ICMPv6 (RFC 4443): checksum, echo replies, Neighbor Discovery messages
- * handed to nd.c; other messages counted. Stack thread only. */
+ * handed to nd.c, errors about our TCP segments handed to TCP, errors sent.
+ * Stack thread only. */
+#include <errno.h>
 #include <string.h>
 
 #include "addr.h"
@@ -10,9 +12,54 @@
 #include "netif.h"
 #include "pkt.h"
 #include "stack.h"
+#include "tcp/tcp.h"
 
 #define ICMPV6_ECHO_REQUEST 128
 #define ICMPV6_ECHO_REPLY 129
+
+/* icmpv6_err_convert(): destination unreachable codes 0-6 with whether
+ * they are fatal (which drops a connection still in SYN_RECV). */
+static const struct {
+	uint8_t err;
+	bool fatal;
+} unreach6[7] = {
+	{ ENETUNREACH, false }, { EACCES, true }, { EHOSTUNREACH, false }, { EHOSTUNREACH, false },
+	{ ECONNREFUSED, true }, { EACCES, true }, { EACCES, true },
+};
+
+/* An error quoting one of our TCP segments (ours carry no extension
+ * headers, so TCP follows the quoted header). Packet too big is the
+ * path-MTU signal: PMTU discovery is not done, so it is counted only. */
+static void icmpv6_error_input(struct dtcp_stack *st, const struct dtcp_pkt *p, uint8_t type, uint8_t code)
+{
+	uint8_t q[40 + 8];
+	struct in6_addr l, f;
+	int err = EPROTO;
+	bool fatal = false;
+
+	switch (type) {
+	case 1:   /* destination unreachable */
+		if (code < 7) {
+			err = unreach6[code].err;
+			fatal = unreach6[code].fatal;
+		}
+		break;
+	case 3:   /* time exceeded */
+		err = EHOSTUNREACH;
+		break;
+	case 4:   /* parameter problem */
+		fatal = true;
+		break;
+	default:
+		return;
+	}
+	if (!pkt_read(p, 8, q, sizeof(q)) || (q[0] >> 4) != 6 || q[6] != IPPROTO_TCP)
+		return;
+	memcpy(&l, q + 8, 16);
+	memcpy(&f, q + 24, 16);
+	if (!tcp_icmp_error(st, &l, &f, q + 40, err, fatal))
+		st->ipc.Icmp6InErrors++;
+}
 
 void icmpv6_input(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_addr *saddr,
                   const struct in6_addr *daddr, uint8_t hop_limit)
@@ -52,6 +99,11 @@ void icmpv6_input(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_ad
 		return;
 	case ICMPV6_ECHO_REPLY:
 		c->Icmp6InEchoReplies++;
+		break;
+	case 1:
+	case 3:
+	case 4:
+		icmpv6_error_input(st, p, h->type, h->code);
 		break;
 	case 135:
 	case 136:

@@ -16,7 +16,7 @@ struct ip_counters {
 	uint64_t IpInReceives, IpInHdrErrors, IpInAddrErrors, IpInUnknownProtos, IpInDiscards;
 	uint64_t IpInDelivers, IpOutRequests, IpOutNoRoutes, IpOutDiscards, IpReasmFails;
 	uint64_t IpExtInTruncatedPkts, IpExtInCsumErrors;
-	uint64_t IcmpInMsgs, IcmpInErrors, IcmpInCsumErrors, IcmpInEchos, IcmpInEchoReps;
+	uint64_t IcmpInMsgs, IcmpInErrors, IcmpInCsumErrors, IcmpInEchos, IcmpInEchoReps, IcmpInDestUnreachs;
 	uint64_t IcmpOutMsgs, IcmpOutEchoReps, IcmpOutDestUnreachs;
 	uint64_t LinkRxPackets, LinkTxPackets, LinkTxDrops, LinkRxUnknownL3;
 	uint64_t Ip6InReceives, Ip6InHdrErrors, Ip6InAddrErrors, Ip6InUnknownProtos, Ip6InTruncatedPkts;

@@ -78,6 +78,9 @@ _Static_assert(sizeof(struct icmp_hdr) == 8, "ICMP header with the echo fields")
 #define ICMP_DEST_UNREACH 3
 #define ICMP_ECHO 8
 #define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAMETERPROB 12
+#define ICMP_NET_UNREACH 0
+#define ICMP_HOST_UNREACH 1
 #define ICMP_PORT_UNREACH 3
 #define ICMP_PROT_UNREACH 2
 #define ICMP_FRAG_NEEDED 4

@@ -162,8 +162,14 @@ static int sol_socket_get(struct inet_sock *sk, int optname, void *optval, sockl
 		val = sk->state == INET_LISTEN;
 		break;
 	case SO_ERROR:
+		/* The pending error, else the soft one (an ICMP error kept by an
+		 * established connection); reading clears it. */
 		val = sk->err;
 		sk->err = 0;
+		if (!val) {
+			val = tp->err_soft;
+			tp->err_soft = 0;
+		}
 		break;
 	default:
 		return -ENOPROTOOPT;

@@ -4,6 +4,7 @@
 #define DTCP_TCP_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <dtcp/netdev.h>
@@ -16,11 +17,22 @@ struct tcp_counters {
 	uint64_t TcpExtListenOverflows, TcpExtListenDrops, TcpExtTCPChallengeACK, TcpExtTCPAbortOnData;
 	uint64_t TcpExtTCPOFOQueue, TcpExtTW;
 	uint64_t TcpExtTCPNoEngineDrops;   /* segments for a socket, before the state machine exists */
+	uint64_t TcpExtOutOfWindowIcmps;   /* ICMP errors quoting a sequence number we did not have in flight */
 };
 
 /* A segment received for one of our addresses, at its TCP header; addresses
  * in the in6 form (IPv4 mapped). Takes the packet. */
 void tcp_input(struct dtcp_stack *st, struct dtcp_pkt *pkt, const struct in6_addr *saddr,
                const struct in6_addr *daddr);
+
+/* An ICMP or ICMPv6 error quoting one of our segments: laddr/lport are the
+ * quoted source (ours), th8 the first 8 bytes of the quoted TCP header. err
+ * is the errno Linux maps it to; abort_req says whether a connection still
+ * in SYN_RECV is dropped (tcp_req_err()'s rule). As tcp_v4_err() and
+ * tcp_v6_err(): a connection being opened fails with err at once; an
+ * established one keeps err as its soft error, reported only if it times
+ * out. False when no connection matches (Linux counts an input error). */
+bool tcp_icmp_error(struct dtcp_stack *st, const struct in6_addr *laddr, const struct in6_addr *faddr,
+                    const uint8_t *th8, int err, bool abort_req);
 
 #endif

@@ -376,7 +376,8 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 	}
 	if (!(si->flags & TCP_FLAG_ACK))
 		return false;
-	/* The peer is alive: keepalive starts over. */
+	/* The peer is alive: keepalive starts over, an ICMP error is old news. */
+	tp->err_soft = 0;
 	if (tp->keepalive) {
 		tp->keep_probes_out = 0;
 		if (tp->snd_una == tp->snd_max && !tp->snd.len)
@@ -597,4 +598,45 @@ void tcp_input(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_addr 
 	}
 	tcp_send_reset(st, in, &copy, si.len, saddr, daddr);
 	netif_pkt_free(in, p);
+}
+
+bool tcp_icmp_error(struct dtcp_stack *st, const struct in6_addr *laddr, const struct in6_addr *faddr,
+                    const uint8_t *th8, int err, bool abort_req)
+{
+	uint16_t lport = (uint16_t)(th8[0] << 8 | th8[1]), fport = (uint16_t)(th8[2] << 8 | th8[3]);
+	uint32_t seq = (uint32_t)th8[4] << 24 | (uint32_t)th8[5] << 16 | (uint32_t)th8[6] << 8 | th8[7];
+	struct inet_sock *sk = ehash_lookup(&st->eh, laddr, lport, faddr, fport);
+	struct tcp_sock *tp;
+
+	/* No connection, or one in TIME_WAIT: nothing to tell anyone. */
+	if (!sk)
+		return false;
+	if (sk->state == INET_TIME_WAIT)
+		return true;
+	tp = tcp_sk(sk);
+	if (sk->state == INET_SYN_RECV && tp->parent) {
+		/* A listener's child: only about our SYN-ACK, and only some kinds
+		 * drop it; the listener is never told. */
+		if (seq != tp->iss) {
+			st->tcpc.TcpExtOutOfWindowIcmps++;
+		} else if (abort_req) {
+			st->tcpc.TcpExtListenDrops++;
+			tcp_done(tp, err);
+		}
+		return true;
+	}
+	/* It must quote a sequence number we have sent and not seen acked
+	 * (RFC 5927 4.1): a blind attacker rarely guesses one. */
+	if (seq_lt(seq, tp->snd_una) || seq_lt(tp->snd_max, seq)) {
+		st->tcpc.TcpExtOutOfWindowIcmps++;
+		return true;
+	}
+	if (sk->state == INET_SYN_SENT || sk->state == INET_SYN_RECV) {
+		tcp_done(tp, err);   /* wakes a connect() in progress */
+		return true;
+	}
+	/* Without IP_RECVERR, only an error on timeout (RFC 1122 4.2.3.9:
+	 * soft errors do not abort). */
+	tp->err_soft = (uint8_t)err;
+	return true;
 }

@@ -66,6 +66,7 @@ struct tcp_sock {
 	unsigned keepalive : 1;          /* SO_KEEPALIVE */
 	uint8_t keep_probes_out;
 	uint8_t keepcnt;                 /* TCP_KEEPCNT (9) */
+	uint8_t err_soft;                /* last ICMP error not fatal here: reported if the connection times out */
 	uint16_t keepidle_s, keepintvl_s; /* TCP_KEEPIDLE (7200) / TCP_KEEPINTVL (75) */
 	uint16_t linger_s;
 	uint16_t user_mss;               /* TCP_MAXSEG */

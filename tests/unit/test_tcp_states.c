@@ -1714,3 +1714,195 @@ Test(tcp_states, close_with_unread_data_sends_rst)
 	cr_assert_eq(s.flags, TCP_FLAG_RST);
 	cr_assert_eq(s.seq, c.iss + 1);
 }
+
+/* ---- ICMP errors (tcp_v4_err, tcp_v6_err) ------------------------------- */
+
+/* An ICMP (or ICMPv6) error from a router, quoting the IP header and first
+ * 8 bytes of a segment of ours with sequence number seq. */
+static void icmp_err_in(struct conn *c, uint8_t type, uint8_t code, uint32_t seq)
+{
+	struct dtcp_pkt *p = link_pair_ops.pkt_alloc(peer);
+	uint32_t ip_len = c->v6 ? 40 : 20, qlen = ip_len + 8, ilen = 8 + qlen;
+	uint8_t *d, *ic, *q;
+	uint16_t ck;
+
+	cr_assert_not_null(p);
+	d = pkt_append(p, (uint16_t)(ip_len + ilen));
+	cr_assert_not_null(d);
+	memset(d, 0, ip_len + ilen);
+	ic = d + ip_len;
+	q = ic + 8;
+	ic[0] = type;
+	ic[1] = code;
+	if (c->v6) {
+		struct ipv6_hdr *ip = (struct ipv6_hdr *)d, *qip = (struct ipv6_hdr *)q;
+		struct in6_addr router, us, them;
+
+		inet_pton(AF_INET6, "2001:db8::3", &router);
+		inet_pton(AF_INET6, "2001:db8::1", &us);
+		inet_pton(AF_INET6, "2001:db8::2", &them);
+		ip->ver_tc_flow = htonl(6u << 28);
+		ip->payload_len = htons((uint16_t)ilen);
+		ip->nexthdr = IPPROTO_ICMPV6;
+		ip->hop_limit = 64;
+		memcpy(d + 8, &router, 16);
+		memcpy(d + 24, &us, 16);
+		qip->ver_tc_flow = htonl(6u << 28);
+		qip->payload_len = htons(20);
+		qip->nexthdr = IPPROTO_TCP;
+		qip->hop_limit = 1;
+		memcpy(q + 8, &us, 16);
+		memcpy(q + 24, &them, 16);
+	} else {
+		struct ipv4_hdr *ip = (struct ipv4_hdr *)d, *qip = (struct ipv4_hdr *)q;
+
+		ip->ver_ihl = 0x45;
+		ip->tot_len = htons((uint16_t)(20 + ilen));
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_ICMP;
+		ip->saddr = inet_addr("198.18.0.3");
+		ip->daddr = inet_addr("198.18.0.1");
+		ip->check = csum_finish(csum_add_buf(0, ip, 20, false));
+		qip->ver_ihl = 0x45;
+		qip->tot_len = htons(40);
+		qip->ttl = 1;
+		qip->protocol = IPPROTO_TCP;
+		qip->saddr = inet_addr("198.18.0.1");
+		qip->daddr = inet_addr("198.18.0.2");
+	}
+	q[ip_len] = (uint8_t)(c->lport >> 8);
+	q[ip_len + 1] = (uint8_t)c->lport;
+	q[ip_len + 2] = (uint8_t)(c->pport >> 8);
+	q[ip_len + 3] = (uint8_t)c->pport;
+	q[ip_len + 4] = (uint8_t)(seq >> 24);
+	q[ip_len + 5] = (uint8_t)(seq >> 16);
+	q[ip_len + 6] = (uint8_t)(seq >> 8);
+	q[ip_len + 7] = (uint8_t)seq;
+	if (c->v6) {
+		struct in6_addr router, us;
+
+		inet_pton(AF_INET6, "2001:db8::3", &router);
+		inet_pton(AF_INET6, "2001:db8::1", &us);
+		ck = csum_finish(csum_add_buf(csum_pseudo_v6(&router, &us, IPPROTO_ICMPV6, ilen), ic, ilen, false));
+	} else {
+		ck = csum_finish(csum_add_buf(0, ic, ilen, false));
+	}
+	memcpy(ic + 2, &ck, 2);
+	cr_assert_eq(link_pair_ops.tx_burst(peer, &p, 1), 1);
+	dtcp_stack_poll(st);
+}
+
+/* A connection being opened fails at once with the error's errno. */
+Test(tcp_states, icmp_port_unreachable_fails_connect)
+{
+	struct conn c;
+
+	conn_init(&c, false);
+	connect_syn(&c);
+	icmp_err_in(&c, 3, 3, c.iss);
+	expect_none("nothing answers an ICMP error");
+	cr_assert_eq(state_of(c.fd), INET_CLOSE);
+	cr_assert_eq(so_error(c.fd), ECONNREFUSED);
+	cr_assert_eq(st->tcpc.TcpAttemptFails, 1);
+	cr_assert_eq(st->ipc.IcmpInDestUnreachs, 1);
+}
+
+/* The quoted sequence number must be one in flight (RFC 5927 4.1). */
+Test(tcp_states, icmp_error_out_of_window_ignored)
+{
+	struct conn c;
+
+	conn_init(&c, false);
+	connect_syn(&c);
+	icmp_err_in(&c, 3, 1, c.iss + 1000);
+	icmp_err_in(&c, 3, 1, c.iss - 1);
+	cr_assert_eq(st->tcpc.TcpExtOutOfWindowIcmps, 2);
+	cr_assert_eq(state_of(c.fd), INET_SYN_SENT);
+	/* Fragmentation needed is a path-MTU signal, not an error. */
+	icmp_err_in(&c, 3, 4, c.iss);
+	cr_assert_eq(state_of(c.fd), INET_SYN_SENT);
+	icmp_err_in(&c, 3, 1, c.iss);
+	cr_assert_eq(state_of(c.fd), INET_CLOSE);
+	cr_assert_eq(so_error(c.fd), EHOSTUNREACH);
+	/* About a connection that is gone: an input error. */
+	icmp_err_in(&c, 3, 1, c.iss);
+	cr_assert_eq(st->ipc.IcmpInErrors, 1);
+}
+
+Test(tcp_states, icmpv6_errors_fail_connect)
+{
+	struct conn c;
+
+	conn_init(&c, true);
+	connect_syn(&c);
+	icmp_err_in(&c, 1, 0, c.iss);   /* no route to destination */
+	cr_assert_eq(state_of(c.fd), INET_CLOSE);
+	cr_assert_eq(so_error(c.fd), ENETUNREACH);
+	conn_init(&c, true);
+	connect_syn(&c);
+	icmp_err_in(&c, 1, 1, c.iss);   /* administratively prohibited */
+	cr_assert_eq(so_error(c.fd), EACCES);
+	conn_init(&c, true);
+	connect_syn(&c);
+	icmp_err_in(&c, 4, 0, c.iss);   /* parameter problem */
+	cr_assert_eq(so_error(c.fd), EPROTO);
+}
+
+/* An established connection only keeps the error: it is what the
+ * application sees if the connection then times out (tcp_write_err()),
+ * instead of ETIMEDOUT. */
+static void soft_error_then_timeout(bool v6, uint8_t type, uint8_t code, int want)
+{
+	struct conn c;
+	int i;
+
+	active_open_full(&c, v6);
+	app_send(&c, 100);
+	drop_all();
+	icmp_err_in(&c, type, code, c.iss + 1);
+	cr_assert_eq(state_of(c.fd), INET_ESTABLISHED, "a soft error does not abort");
+	/* SO_ERROR shows it once (sk_err_soft), as Linux; it is kept again by
+	 * the next error. */
+	cr_assert_eq(so_error(c.fd), want);
+	cr_assert_eq(so_error(c.fd), 0);
+	icmp_err_in(&c, type, code, c.iss + 1);
+	for (i = 0; i < 20 && state_of(c.fd) != INET_CLOSE; i++) {
+		wait_out(130000);
+		drop_all();
+	}
+	cr_assert_eq(state_of(c.fd), INET_CLOSE, "given up after the retries");
+	cr_assert_eq(so_error(c.fd), want);
+}
+
+Test(tcp_states, icmp_host_unreachable_reported_on_timeout)
+{
+	soft_error_then_timeout(false, 3, 1, EHOSTUNREACH);
+}
+
+Test(tcp_states, icmpv6_time_exceeded_reported_on_timeout)
+{
+	soft_error_then_timeout(true, 3, 0, EHOSTUNREACH);
+}
+
+/* A listener's child in SYN_RECV (tcp_req_err()): dropped only by net or
+ * host unreachable, time exceeded or parameter problem quoting its ISS;
+ * the listener is untouched. */
+Test(tcp_states, icmp_error_drops_half_open_child)
+{
+	int l = listener(false);
+	struct conn c;
+
+	conn_init(&c, false);
+	syn_to_listener(&c, l, NULL);
+	icmp_err_in(&c, 3, 3, c.iss);   /* port unreachable: kept */
+	cr_assert_eq(tcp_sk(th_sk(l))->synq_len, 1);
+	icmp_err_in(&c, 3, 1, c.iss + 1);   /* not the ISS: kept */
+	cr_assert_eq(tcp_sk(th_sk(l))->synq_len, 1);
+	cr_assert_eq(st->tcpc.TcpExtOutOfWindowIcmps, 1);
+	icmp_err_in(&c, 11, 0, c.iss);   /* time exceeded: dropped */
+	cr_assert_eq(tcp_sk(th_sk(l))->synq_len, 0);
+	cr_assert_eq(st->tcpc.TcpExtListenDrops, 1);
+	cr_assert_eq(th_sk(l)->state, INET_LISTEN);
+	cr_assert_eq(so_error(l), 0);
+	expect_none("nothing sent");
+}
