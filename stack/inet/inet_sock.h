@@ -47,21 +47,23 @@ struct inet_sock {
 	struct epitem *epi;          /* epoll registrations */
 	uint32_t uid;                /* creator's euid (SO_REUSEPORT) */
 	uint32_t local_port_range;   /* IP_LOCAL_PORT_RANGE: lo | hi << 16 */
-	uint32_t tw_stamp_ms;        /* TIME_WAIT entry time */
+	union {
+		int backlog;             /* a listener's listen() backlog */
+		uint32_t tw_stamp_ms;    /* TIME_WAIT entry time (never a listener) */
+	};
 	uint32_t tw_snd_nxt;         /* TIME_WAIT: the next sequence number it would have sent;
 	                              * a socket that took one over: its successor's ISS base */
 	int fd;                      /* -1 once the descriptor is gone */
 	int bound_dev_if;
-	int backlog;
-	int ipv6_mtu;
-	int err;                     /* pending SO_ERROR */
 	uint16_t num;                /* port held in the bind tables, 0 = none */
 	uint16_t sport;              /* getsockname()'s port; not cleared on release */
 	uint16_t dport;
+	uint16_t ipv6_mtu;           /* IPV6_MTU, capped at 65535 (no packet is larger) */
 	uint8_t family;              /* AF_INET or AF_INET6 */
 	uint8_t state;               /* enum inet_state */
 	uint8_t ss;                  /* enum inet_sock_state: the socket layer's view */
 	uint8_t type;                /* SOCK_STREAM */
+	uint8_t err;                 /* pending SO_ERROR (an errno) */
 	/* option and lock bits */
 	unsigned reuse : 1;          /* SO_REUSEADDR */
 	unsigned reuseport : 1;      /* SO_REUSEPORT */

@@ -411,7 +411,7 @@ static int sol_ipv6_set(struct inet_sock *sk, int optname, const void *optval, s
 			return -EINVAL;
 		if (val && val < 1280)
 			return -EINVAL;
-		sk->ipv6_mtu = val;
+		sk->ipv6_mtu = (uint16_t)DTCP_MIN((unsigned int)val, 65535u);
 		return 0;
 	default:
 		return -ENOPROTOOPT;

@@ -41,10 +41,10 @@ struct tcp_cc {
 	uint32_t recover;              /* RFC 6582 "recover" (see tcp_cc.c) */
 	uint32_t bytes_acked;          /* RFC 3465 counter in congestion avoidance */
 	uint8_t dupacks;               /* consecutive duplicate ACKs, saturating */
-	bool in_recovery;              /* between fast retransmit and the full ACK */
-	bool partial_seen;             /* a partial ACK came in this recovery */
-	bool rto_resent;               /* SND.UNA's segment was already resent by the timer */
-	bool after_rto;                /* in the slow start that follows an RTO */
+	bool in_recovery : 1;          /* between fast retransmit and the full ACK */
+	bool partial_seen : 1;         /* a partial ACK came in this recovery */
+	bool rto_resent : 1;           /* SND.UNA's segment was already resent by the timer */
+	bool after_rto : 1;            /* in the slow start that follows an RTO */
 };
 
 /** Initial window for a sender MSS (RFC 6928 section 2):

@@ -49,6 +49,7 @@ struct tcp_sock {
 	uint32_t ts_recent;
 	struct tcp_rtt rtt;
 	struct tcp_cc cc;
+	uint32_t sndbuf;                 /* SO_SNDBUF (here, it fills what tcp_cc leaves) */
 	struct tcp_ooo *ooo;             /* out-of-order data; taken while there is some */
 	uint16_t mss;                    /* send MSS */
 	uint8_t snd_wscale, rcv_wscale;
@@ -76,7 +77,7 @@ struct tcp_sock {
 	/* received in-order data: a list of payload segments (pkt->next) */
 	struct dtcp_pkt *rcvq_head, *rcvq_tail;
 	uint32_t rcvq_bytes;
-	uint32_t rcvbuf, sndbuf;
+	uint32_t rcvbuf;                 /* SO_RCVBUF */
 	union {
 		/* A listener: children established and not accepted yet (FIFO),
 		 * and those still in SYN_RECV. */
