@@ -1831,21 +1831,26 @@ Test(tcp_states, icmp_error_out_of_window_ignored)
 
 Test(tcp_states, icmpv6_errors_fail_connect)
 {
+	/* icmpv6_err_convert(): type, code, errno. */
+	static const struct {
+		uint8_t type, code;
+		int err;
+	} cases[] = {
+		{ 1, 0, ENETUNREACH },    /* no route to destination */
+		{ 1, 1, EACCES },         /* administratively prohibited */
+		{ 1, 3, EHOSTUNREACH },   /* address unreachable */
+		{ 1, 4, ECONNREFUSED },   /* port unreachable */
+		{ 4, 0, EPROTO },         /* parameter problem */
+	};
 	struct conn c;
 
-	conn_init(&c, true);
-	connect_syn(&c);
-	icmp_err_in(&c, 1, 0, c.iss);   /* no route to destination */
-	cr_assert_eq(state_of(c.fd), INET_CLOSE);
-	cr_assert_eq(so_error(c.fd), ENETUNREACH);
-	conn_init(&c, true);
-	connect_syn(&c);
-	icmp_err_in(&c, 1, 1, c.iss);   /* administratively prohibited */
-	cr_assert_eq(so_error(c.fd), EACCES);
-	conn_init(&c, true);
-	connect_syn(&c);
-	icmp_err_in(&c, 4, 0, c.iss);   /* parameter problem */
-	cr_assert_eq(so_error(c.fd), EPROTO);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		conn_init(&c, true);
+		connect_syn(&c);
+		icmp_err_in(&c, cases[i].type, cases[i].code, c.iss);
+		cr_assert_eq(state_of(c.fd), INET_CLOSE, "case %zu", i);
+		cr_assert_eq(so_error(c.fd), cases[i].err, "case %zu", i);
+	}
 }
 
 /* An established connection only keeps the error: it is what the
