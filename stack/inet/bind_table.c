@@ -51,8 +51,24 @@ static uint32_t bhash2_index(const struct bind_table *bt, uint16_t port, const s
 struct inet_bind2_bucket *bind_table_find2(const struct bind_table *bt, uint16_t port,
                                            const struct in6_addr *addr)
 {
+	const struct inet_bind_bucket *tb = bt->bhash[port];
 	struct hnode *n;
+	int i;
 
+	/* Every address bucket hangs off its port's bucket: no port bucket,
+	 * none; a port held on a few addresses (the common case, and every
+	 * step of a bind(0) search) is answered from its short list, without
+	 * touching the hash table; a long list goes through the hash. */
+	if (!tb)
+		return NULL;
+	for (i = 0, n = tb->bhash2.first; n && i < 4; i++, n = n->next) {
+		struct inet_bind2_bucket *tb2 = DTCP_CONTAINER_OF(n, struct inet_bind2_bucket, port_node);
+
+		if (addr_eq(&tb2->addr, addr))
+			return tb2;
+	}
+	if (!n)
+		return NULL;
 	hlist_for_each(n, &bt->bhash2[bhash2_index(bt, port, addr)]) {
 		struct inet_bind2_bucket *tb2 = DTCP_CONTAINER_OF(n, struct inet_bind2_bucket, node);
 
