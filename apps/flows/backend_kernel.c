@@ -304,35 +304,6 @@ static int nl_addr6_add(int nl, int ifindex, const struct in6_addr *a, uint32_t 
 	return ack.e.error;
 }
 
-/* The kernel acknowledges RTM_NEWADDR before its address worker has put
- * the address's local route in (even without DAD), so a connect() right
- * after can fail with ENETUNREACH on a busy machine. Wait, at most 2 s in
- * all, until a route lookup (a UDP connect) finds each address. */
-static int addr6_wait_usable(const struct sockaddr_in6 *a, struct timespec *deadline)
-{
-	struct sockaddr_in6 to = *a;
-	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
-
-	if (s < 0)
-		return -errno;
-	to.sin6_port = htons(9);
-	for (;;) {
-		struct timespec now, nap = { 0, 1000000 };
-
-		if (connect(s, (const struct sockaddr *)&to, sizeof(to)) == 0)
-			break;
-		r = -errno;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (r != -ENETUNREACH || now.tv_sec > deadline->tv_sec ||
-		    (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec))
-			break;
-		r = 0;
-		nanosleep(&nap, NULL);
-	}
-	close(s);
-	return r;
-}
-
 static int kern_add_dsts(struct flows_backend *self, const union flows_addr *dsts, uint32_t n,
                          struct flows_error *err)
 {
@@ -355,19 +326,6 @@ static int kern_add_dsts(struct flows_backend *self, const union flows_addr *dst
 	}
 	if (nl >= 0)
 		close(nl);
-	if (!r) {
-		struct timespec deadline;
-
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += 2;
-		for (uint32_t i = 0; i < n && !r; i++) {
-			if (dsts[i].sa.sa_family != AF_INET6 || IN6_IS_ADDR_LOOPBACK(&dsts[i].v6.sin6_addr))
-				continue;
-			r = addr6_wait_usable(&dsts[i].v6, &deadline);
-			if (r < 0)
-				flows_fail(err, "connect(UDP) to a new IPv6 address", -r);
-		}
-	}
 	return r;
 }
 
