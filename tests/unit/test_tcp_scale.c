@@ -121,3 +121,14 @@ Test(tcp_scale, hundred_thousand_flows_one_source, .timeout = 300)
 		cr_assert_eq(ps[i].in_use, 0, "pool %s: %llu in use", ps[i].name, (unsigned long long)ps[i].in_use);
 	dtcp_stack_free(s);
 }
+
+/* A connection costs one struct tcp_sock (socket and PCB together; table
+ * links are inside it): dtcp-flows' one-eighth-of-the-kernel memory target
+ * (bench/flows.sh: 786 bytes per flow for both endpoints, the kernel 6,399)
+ * holds only while it stays within 392 bytes (64-bit pointers; smaller
+ * pointers only shrink it). */
+Test(tcp_scale, socket_size_budget)
+{
+	cr_assert_leq(sizeof(struct tcp_sock), 392u, "struct tcp_sock grew to %zu bytes", sizeof(struct tcp_sock));
+	cr_assert_leq(sizeof(struct inet_sock), 128u, "struct inet_sock grew to %zu bytes", sizeof(struct inet_sock));
+}
