@@ -46,7 +46,13 @@ for run in $(seq 1 "$runs"); do
 				continue
 			fi
 			# exit status 1 is expected when not all flows are held (no option)
-			line=$("$flows" --backend "$b" "${args[@]}" 2>&1 </dev/null | grep '^RESULT' | tail -n1 || true)
+			out=$("$flows" --backend "$b" "${args[@]}" 2>&1 </dev/null || true)
+			line=$(grep '^RESULT' <<<"$out" | tail -n1 || true)
+			if [ "$opt" = no-port ] && ! grep -q 'first_error=none' <<<"$line"; then
+				# a run that should have held every flow: keep what it said
+				{ echo "== run $run: $b $cell"; grep '^dtcp-flows: ' <<<"$out" | tail -n5 || true; } >>"$raw.err"
+				echo "run $run: $b $cell failed; its messages are in $raw.err" >&2
+			fi
 			if [ -z "$line" ]; then
 				echo "run $run: $b $cell: no RESULT line" >&2
 				continue
