@@ -9,6 +9,20 @@ uint64_t th_tick_ns;
 int th_zero_random;
 static uint64_t rng_state;
 
+static uint64_t link_now(void *arg)
+{
+	(void)arg;
+	return th_now_ns;
+}
+
+static void link_random(void *arg, void *buf, size_t len)
+{
+	(void)arg;
+	memset(buf, 0, len);
+}
+
+const struct stack_env th_link_env = { .now_ns = link_now, .random_bytes = link_random };
+
 static uint64_t test_now(void *arg)
 {
 	(void)arg;

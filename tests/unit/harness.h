@@ -19,6 +19,10 @@ extern uint64_t th_now_ns;          /* its clock */
 extern uint64_t th_tick_ns;         /* added at every read of the clock (0: frozen) */
 extern int th_zero_random;          /* 1: the random source yields zero bytes */
 
+/* The environment of a test's link pair: the stack's virtual clock and a
+ * random source of zero bytes. */
+extern const struct stack_env th_link_env;
+
 void th_setup(void);
 void th_teardown(void);             /* closes everything, asserts pools are empty */
 

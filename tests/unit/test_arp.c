@@ -13,27 +13,14 @@ static void *peer;
 static const uint8_t our_mac[6] = { 0x02, 0, 0, 0, 0, 1 };
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 2 };
 
-static uint64_t pair_now(void *arg)
-{
-	(void)arg;
-	return th_now_ns;
-}
-
-static void pair_rand(void *arg, void *buf, size_t len)
-{
-	(void)arg;
-	memset(buf, 0, len);
-}
-
 static void setup(void)
 {
-	static const struct stack_env env = { .now_ns = pair_now, .random_bytes = pair_rand };
 	struct link_pair_cfg cfg = { 0 };
 	struct dtcp_netdev_info info = { .mtu = 1500 };
 
 	th_setup();
 	memcpy(info.mac, our_mac, 6);
-	lp = link_pair_create(&cfg, &env);
+	lp = link_pair_create(&cfg, &th_link_env);
 	peer = link_pair_end(lp, 1);
 	cr_assert_eq(dtcp_netdev_attach(st, "eth0", &link_pair_ops, link_pair_end(lp, 0), &info), 2);
 	cr_assert_eq(dtcp_addr_add(st, "eth0", "198.18.0.1/15"), 0);

@@ -12,26 +12,13 @@
 static struct link_pair *lp;
 static void *peer;
 
-static uint64_t pair_now(void *arg)
-{
-	(void)arg;
-	return th_now_ns;
-}
-
-static void pair_rand(void *arg, void *buf, size_t len)
-{
-	(void)arg;
-	memset(buf, 0, len);
-}
-
 static void setup(void)
 {
-	static const struct stack_env env = { .now_ns = pair_now, .random_bytes = pair_rand };
 	struct link_pair_cfg cfg = { 0 };
 	struct dtcp_netdev_info info = { .mtu = 1500, .capa = DTCP_NETDEV_RAW_IP };
 
 	th_setup();
-	lp = link_pair_create(&cfg, &env);
+	lp = link_pair_create(&cfg, &th_link_env);
 	peer = link_pair_end(lp, 1);
 	cr_assert_eq(dtcp_netdev_attach(st, "eth0", &link_pair_ops, link_pair_end(lp, 0), &info), 2);
 	cr_assert_eq(dtcp_addr_add(st, "eth0", "198.18.0.1/15"), 0);

@@ -24,18 +24,6 @@ static struct link_pair *lp;
 static void *peer;
 static uint16_t next_port;
 
-static uint64_t pair_now(void *arg)
-{
-	(void)arg;
-	return th_now_ns;
-}
-
-static void pair_rand(void *arg, void *buf, size_t len)
-{
-	(void)arg;
-	memset(buf, 0, len);
-}
-
 /* ---- what the stack sent --------------------------------------------- */
 
 struct out {
@@ -142,14 +130,13 @@ static void drop_all(void)
 
 static void setup(void)
 {
-	static const struct stack_env env = { .now_ns = pair_now, .random_bytes = pair_rand };
 	struct link_pair_cfg cfg = { 0 };
 	struct dtcp_netdev_info info = { .mtu = 1500, .capa = DTCP_NETDEV_RAW_IP };
 
 	th_setup();
 	q_head = q_tail = 0;
 	next_port = 40000;
-	lp = link_pair_create(&cfg, &env);
+	lp = link_pair_create(&cfg, &th_link_env);
 	cr_assert_not_null(lp);
 	peer = link_pair_end(lp, 1);
 	cr_assert_eq(dtcp_netdev_attach(st, "eth0", &link_pair_ops, link_pair_end(lp, 0), &info), 2);
