@@ -168,35 +168,6 @@ static int stack_open(struct dtcp_dpdk_port *port, uint32_t max_sockets, struct 
 	return 0;
 }
 
-static int dpdk_listener(struct flows_dpdk *p, struct flows_error *err)
-{
-	union flows_addr any = { 0 };
-	socklen_t len;
-	int one = 1;
-
-	p->lfd = dtcp_socket(p->srv, p->base.cfg->family, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (p->lfd < 0)
-		return flows_fail(err, "dtcp_socket(listener)", errno);
-	if (p->base.cfg->family == AF_INET6) {
-		any.v6.sin6_family = AF_INET6;
-		any.v6.sin6_port = htons(FLOWS_DST_PORT);
-		len = sizeof(any.v6);
-		if (dtcp_setsockopt(p->srv, p->lfd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
-			return flows_fail(err, "dtcp_setsockopt(IPV6_V6ONLY)", errno);
-	} else {
-		any.v4.sin_family = AF_INET;
-		any.v4.sin_port = htons(FLOWS_DST_PORT);
-		len = sizeof(any.v4);
-	}
-	/* The wildcard address: one listener for every destination address
-	 * that add_dsts() puts on the server's eth0. */
-	if (dtcp_bind(p->srv, p->lfd, &any.sa, len) < 0)
-		return flows_fail(err, "dtcp_bind(listener)", errno);
-	if (dtcp_listen(p->srv, p->lfd, FLOWS_BACKLOG) < 0)
-		return flows_fail(err, "dtcp_listen", errno);
-	return 0;
-}
-
 /* Sysctls, the client's source address, the server's listener. */
 static int stacks_configure(struct flows_dpdk *p, struct flows_error *err)
 {
@@ -215,7 +186,7 @@ static int stacks_configure(struct flows_dpdk *p, struct flows_error *err)
 	          sizeof(buf));
 	if (dtcp_addr_add(p->cli, "eth0", buf) < 0)
 		return flows_fail(err, "dtcp_addr_add(client eth0)", errno);
-	return dpdk_listener(p, err);
+	return flows_dtcp_listener(p->srv, p->base.cfg->family, &p->lfd, err);
 }
 
 static void dpdk_teardown(struct flows_dpdk *p)

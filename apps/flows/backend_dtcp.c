@@ -42,29 +42,30 @@ static long rss_pages(void)
 	return rss;
 }
 
-static int dtcp_listener(struct flows_dtcp *d, struct flows_error *err)
+int flows_dtcp_listener(struct dtcp_stack *st, int family, int *lfd, struct flows_error *err)
 {
 	union flows_addr any = { 0 };
 	socklen_t len;
 	int one = 1;
 
-	d->lfd = dtcp_socket(d->st, d->base.cfg->family, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (d->lfd < 0)
+	*lfd = dtcp_socket(st, family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (*lfd < 0)
 		return flows_fail(err, "dtcp_socket(listener)", errno);
-	if (d->base.cfg->family == AF_INET6) {
+	if (family == AF_INET6) {
 		any.v6.sin6_family = AF_INET6;
 		any.v6.sin6_port = htons(FLOWS_DST_PORT);
 		len = sizeof(any.v6);
-		if (dtcp_setsockopt(d->st, d->lfd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		if (dtcp_setsockopt(st, *lfd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 			return flows_fail(err, "dtcp_setsockopt(IPV6_V6ONLY)", errno);
 	} else {
 		any.v4.sin_family = AF_INET;
 		any.v4.sin_port = htons(FLOWS_DST_PORT);
 		len = sizeof(any.v4);
 	}
-	if (dtcp_bind(d->st, d->lfd, &any.sa, len) < 0)
+	/* The wildcard address: one listener for every destination address. */
+	if (dtcp_bind(st, *lfd, &any.sa, len) < 0)
 		return flows_fail(err, "dtcp_bind(listener)", errno);
-	if (dtcp_listen(d->st, d->lfd, FLOWS_BACKLOG) < 0)
+	if (dtcp_listen(st, *lfd, FLOWS_BACKLOG) < 0)
 		return flows_fail(err, "dtcp_listen", errno);
 	return 0;
 }
@@ -101,7 +102,7 @@ static int dtcp_create(const struct flows_backend_ops *ops, const struct flows_c
 			goto err_stack;
 		}
 	}
-	r = dtcp_listener(d, err);
+	r = flows_dtcp_listener(d->st, d->base.cfg->family, &d->lfd, err);
 	if (r < 0)
 		goto err_stack;
 	*out = &d->base;

@@ -114,6 +114,11 @@ extern const struct flows_backend_ops flows_dtcp_ops;
 extern const struct flows_backend_ops flows_dpdk_ops;
 extern const bool flows_dpdk_built;
 
+/* backend_dtcp.c, for both dtcp backends: the non-blocking listener on the
+ * wildcard address and FLOWS_DST_PORT (IPV6_V6ONLY for IPv6) in *lfd. */
+struct dtcp_stack;
+int flows_dtcp_listener(struct dtcp_stack *st, int family, int *lfd, struct flows_error *err);
+
 /* "EADDRINUSE" for EADDRINUSE; "none" for 0. */
 const char *flows_errno_name(int err);
 

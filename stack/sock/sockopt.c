@@ -99,6 +99,18 @@ static int sol_socket_set(struct dtcp_stack *st, struct inet_sock *sk, int optna
 	}
 }
 
+/* getsockopt()'s copy out: the value, cut to the caller's length. */
+static int opt_out(void *optval, socklen_t *optlen, size_t len, const void *v, size_t size)
+{
+	if (len > size)
+		len = size;
+	if (len && !optval)
+		return -EFAULT;
+	memcpy(optval, v, len);
+	*optlen = (socklen_t)len;
+	return 0;
+}
+
 static int sol_socket_get(struct inet_sock *sk, int optname, void *optval, socklen_t *optlen)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -111,7 +123,7 @@ static int sol_socket_get(struct inet_sock *sk, int optname, void *optval, sockl
 			struct linger lg;
 			struct timeval tv;
 		} v;
-		int lv;
+		size_t lv;
 
 		memset(&v, 0, sizeof(v));
 		if (optname == SO_LINGER) {
@@ -125,13 +137,7 @@ static int sol_socket_get(struct inet_sock *sk, int optname, void *optval, sockl
 			v.tv.tv_usec = (suseconds_t)(ms % 1000u) * 1000;
 			lv = sizeof(v.tv);
 		}
-		if (len > lv)
-			len = lv;
-		if (len && !optval)
-			return -EFAULT;
-		memcpy(optval, &v, (size_t)len);
-		*optlen = (socklen_t)len;
-		return 0;
+		return opt_out(optval, optlen, (size_t)len, &v, lv);
 	}
 	switch (optname) {
 	case SO_RCVBUF:
@@ -174,13 +180,7 @@ static int sol_socket_get(struct inet_sock *sk, int optname, void *optval, sockl
 	default:
 		return -ENOPROTOOPT;
 	}
-	if (len > (int)sizeof(int))
-		len = sizeof(int);
-	if (len && !optval)
-		return -EFAULT;
-	memcpy(optval, &val, (size_t)len);
-	*optlen = (socklen_t)len;
-	return 0;
+	return opt_out(optval, optlen, (size_t)len, &val, sizeof(val));
 }
 
 /* ---- SOL_IP: mirrors do_ip_setsockopt() / do_ip_getsockopt() ---- */
@@ -372,24 +372,12 @@ static int sol_tcp_get(struct dtcp_stack *st, struct inet_sock *sk, int optname,
 		ti.tcpi_rcv_space = tcp_rcv_window(tp);
 		ti.tcpi_total_retrans = tp->total_retrans;
 		(void)st;
-		if (len > (int)sizeof(ti))
-			len = sizeof(ti);
-		if (len && !optval)
-			return -EFAULT;
-		memcpy(optval, &ti, (size_t)len);
-		*optlen = (socklen_t)len;
-		return 0;
+		return opt_out(optval, optlen, (size_t)len, &ti, sizeof(ti));
 	}
 	default:
 		return -ENOPROTOOPT;
 	}
-	if (len > (int)sizeof(int))
-		len = sizeof(int);
-	if (len && !optval)
-		return -EFAULT;
-	memcpy(optval, &val, (size_t)len);
-	*optlen = (socklen_t)len;
-	return 0;
+	return opt_out(optval, optlen, (size_t)len, &val, sizeof(val));
 }
 
 /* ---- SOL_IPV6: mirrors do_ipv6_setsockopt() / do_ipv6_getsockopt() ---- */
@@ -434,12 +422,7 @@ static int sol_ipv6_get(struct inet_sock *sk, int optname, void *optval, socklen
 	default:
 		return -ENOPROTOOPT;
 	}
-	len = DTCP_MIN(len, (unsigned int)sizeof(int));
-	if (len && !optval)
-		return -EFAULT;
-	memcpy(optval, &val, len);
-	*optlen = len;
-	return 0;
+	return opt_out(optval, optlen, len, &val, sizeof(val));
 }
 
 int sock_setsockopt(struct dtcp_stack *st, struct inet_sock *sk, int level, int optname,
