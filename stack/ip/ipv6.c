@@ -43,7 +43,7 @@ void ipv6_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 	const struct ipv6_hdr *ip = pkt_header(p, sizeof(*ip));
 	struct ip_counters *c = &st->ipc;
 	struct in6_addr saddr, daddr;
-	uint32_t plen, off = sizeof(*ip), off_prev_next = 6;
+	uint32_t plen, off = sizeof(*ip), off_prev_next = 6;   /* where the last next-header field is */
 	uint8_t next, hop_limit;
 
 	c->Ip6InReceives++;
@@ -106,7 +106,7 @@ void ipv6_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 			netif_pkt_free(nif, p);
 			return;
 		}
-		icmpv6_send_error(st, p, 4, 1, off == sizeof(*ip) ? 6 : off_prev_next);
+		icmpv6_send_error(st, p, 4, 1, off_prev_next);
 		return drop(nif, p, &c->Ip6InUnknownProtos);
 	}
 	pkt_adj(p, (uint16_t)off);

@@ -21,6 +21,13 @@ void tcp_rtx_stop(struct tcp_sock *tp)
 	timer_stop(&tp->st->timers, &tp->rtx_timer);
 }
 
+/* Retries exhausted (tcp_write_err()): the last ICMP error kept, if any,
+ * else ETIMEDOUT. */
+static void tcp_give_up(struct tcp_sock *tp)
+{
+	tcp_done(tp, tp->err_soft ? tp->err_soft : ETIMEDOUT);
+}
+
 static void tcp_rtx_fire(struct timer_node *t)
 {
 	struct tcp_sock *tp = DTCP_CONTAINER_OF(t, struct tcp_sock, rtx_timer);
@@ -39,7 +46,7 @@ static void tcp_rtx_fire(struct timer_node *t)
 		break;
 	case INET_SYN_SENT:
 		if (++tp->retries > TCP_SYN_RETRIES) {
-			tcp_done(tp, tp->err_soft ? tp->err_soft : ETIMEDOUT);
+			tcp_give_up(tp);
 			return;
 		}
 		tcp_rtt_backoff(&tp->rtt, &st->rtt_params);
@@ -50,7 +57,7 @@ static void tcp_rtx_fire(struct timer_node *t)
 		return;
 	case INET_SYN_RECV:
 		if (++tp->retries > TCP_SYNACK_RETRIES) {
-			tcp_done(tp, tp->err_soft ? tp->err_soft : ETIMEDOUT);
+			tcp_give_up(tp);
 			return;
 		}
 		tcp_rtt_backoff(&tp->rtt, &st->rtt_params);
@@ -76,7 +83,7 @@ static void tcp_rtx_fire(struct timer_node *t)
 		 * TCP_KEEPCNT times, TCP_KEEPINTVL apart, then given up. */
 		if (tp->keepalive) {
 			if (tp->keep_probes_out >= tp->keepcnt) {
-				tcp_done(tp, tp->err_soft ? tp->err_soft : ETIMEDOUT);
+				tcp_give_up(tp);
 				return;
 			}
 			tcp_send_segment(tp, TCP_FLAG_ACK, tp->snd_una - 1, 0, 0);
@@ -86,7 +93,7 @@ static void tcp_rtx_fire(struct timer_node *t)
 		return;
 	}
 	if (++tp->retries > TCP_RETRIES2) {
-		tcp_done(tp, tp->err_soft ? tp->err_soft : ETIMEDOUT);
+		tcp_give_up(tp);
 		return;
 	}
 	/* RFC 6298 5.4-5.6 and RFC 5681 3.1: back off, collapse cwnd, and
