@@ -49,7 +49,7 @@ uint32_t sock_poll_events(const struct inet_sock *sk)
 	if (sk->state == INET_CLOSE && sk->ss == INET_SS_UNCONNECTED && sk->err)
 		ev |= POLLIN | POLLOUT;
 	if ((sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT) && !tp->snd_shutdown &&
-	    tp->snd.len < tp->sndbuf)
+	    tp->snd_len < tp->sndbuf)
 		ev |= POLLOUT | POLLWRNORM;
 	if (tp->snd_shutdown && sk->state != INET_SYN_SENT)
 		ev |= POLLOUT | POLLWRNORM;   /* a write would not block (it fails with EPIPE) */

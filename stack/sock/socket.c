@@ -43,7 +43,7 @@ struct inet_sock *sock_create(struct dtcp_stack *st, int family)
 void sock_destroy(struct dtcp_stack *st, struct inet_sock *sk)
 {
 	DTCP_ASSERT(!sk->tb2 && !sk->dest && hlist_unhashed(&sk->hash_node));
-	tcp_rtx_stop(tcp_sk(sk));
+	tcp_timer_stop_all(tcp_sk(sk));
 	tcp_sock_free_buffers(tcp_sk(sk));
 	sock_epoll_forget(st, sk);
 	if (sk->fd >= 0)
@@ -326,7 +326,7 @@ static bool send_ready(const struct inet_sock *sk)
 
 	return sk->err || tp->snd_shutdown || (sk->state != INET_ESTABLISHED && sk->state != INET_CLOSE_WAIT &&
 	                                       sk->state != INET_SYN_SENT && sk->state != INET_SYN_RECV) ||
-	       ((sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT) && tp->snd.len < tp->sndbuf);
+	       ((sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT) && tp->snd_len < tp->sndbuf);
 }
 
 ssize_t dtcp_send(struct dtcp_stack *st, int fd, const void *buf, size_t len, int flags)
@@ -352,7 +352,7 @@ ssize_t dtcp_send(struct dtcp_stack *st, int fd, const void *buf, size_t len, in
 		    (sk->state != INET_ESTABLISHED && sk->state != INET_CLOSE_WAIT && sk->state != INET_SYN_SENT &&
 		     sk->state != INET_SYN_RECV))
 			return done ? (ssize_t)done : api_ret(-EPIPE);
-		if (sk->state == INET_SYN_SENT || sk->state == INET_SYN_RECV || tp->snd.len >= tp->sndbuf) {
+		if (sk->state == INET_SYN_SENT || sk->state == INET_SYN_RECV || tp->snd_len >= tp->sndbuf) {
 			err = sock_wait_timeo(st, sk, sk->nonblock || (flags & MSG_DONTWAIT) || done, tp->sndtimeo_ms,
 			                      send_ready);
 			if (err)

@@ -90,7 +90,7 @@ static int sol_socket_set(struct dtcp_stack *st, struct inet_sock *sk, int optna
 	case SO_KEEPALIVE:
 		tp->keepalive = val != 0;
 		tp->keep_probes_out = 0;
-		if (tp->snd_una == tp->snd_max && !tp->snd.len &&
+		if (tp->snd_una == tp->snd_max && !tp->snd_len &&
 		    (sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT))
 			tcp_timer_idle(tp);
 		return 0;
@@ -305,7 +305,7 @@ static int sol_tcp_set(struct inet_sock *sk, int optname, const void *optval, so
 		else
 			tp->keepintvl_s = (uint16_t)val;
 		/* keepalive_time_set(): a pending idle timer takes the new time. */
-		if (optname == TCP_KEEPIDLE && tp->keepalive && tp->snd_una == tp->snd_max && !tp->snd.len &&
+		if (optname == TCP_KEEPIDLE && tp->keepalive && tp->snd_una == tp->snd_max && !tp->snd_len &&
 		    (sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT))
 			tcp_timer_idle(tp);
 		return 0;

@@ -15,7 +15,7 @@ struct tcp_counters {
 	uint64_t TcpInSegs, TcpInErrs, TcpInCsumErrors, TcpOutSegs, TcpOutRsts, TcpRetransSegs;
 	uint64_t TcpActiveOpens, TcpPassiveOpens, TcpAttemptFails, TcpEstabResets;
 	uint64_t TcpExtListenOverflows, TcpExtListenDrops, TcpExtTCPChallengeACK, TcpExtTCPAbortOnData;
-	uint64_t TcpExtTCPOFOQueue, TcpExtTW;
+	uint64_t TcpExtTCPOFOQueue, TcpExtTW, TcpExtDelayedACKs;
 	uint64_t TcpExtTCPNoEngineDrops;   /* segments for a socket, before the state machine exists */
 	uint64_t TcpExtOutOfWindowIcmps;   /* ICMP errors quoting a sequence number we did not have in flight */
 };

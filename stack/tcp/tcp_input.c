@@ -118,6 +118,7 @@ static void tcp_rtt_synced(struct tcp_sock *tp, uint32_t ack)
 static void tcp_established_init(struct dtcp_stack *st, struct tcp_sock *tp)
 {
 	tcp_cc_init(&tp->cc, tcp_send_mss(tp), tp->iss, stack_now_ns(st) / 1000u);
+	tp->quickacks = TCP_MAX_QUICKACKS;   /* data starts to flow: quick ACKs (tcp_incr_quickack) */
 }
 
 /* A SYN for a listener: a child in SYN_RECV, answered with a SYN-ACK. */
@@ -333,7 +334,7 @@ static void tcp_ooo_drain(struct tcp_sock *tp)
 static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg_info *si, struct dtcp_pkt *p)
 {
 	struct inet_sock *sk = &tp->inet;
-	bool kept = false;
+	bool kept = false, owe = false, ack_now = false;
 
 	if (sk->state == INET_TIME_WAIT) {
 		/* A retransmitted FIN is acknowledged again and restarts the wait. */
@@ -380,7 +381,7 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 	tp->err_soft = 0;
 	if (tp->keepalive) {
 		tp->keep_probes_out = 0;
-		if (tp->snd_una == tp->snd_max && !tp->snd.len)
+		if (tp->snd_una == tp->snd_max && !tp->snd_len)
 			tcp_timer_idle(tp);
 	}
 	if (sk->state == INET_SYN_RECV) {
@@ -413,7 +414,7 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 		uint32_t acked = si->ack - tp->snd_una;
 
 		if (acked) {
-			uint32_t data = acked < tp->snd.len ? acked : tp->snd.len;
+			uint32_t data = acked < tp->snd_len ? acked : tp->snd_len;
 
 			if (data)
 				tcp_sndbuf_consume(tp, data);
@@ -445,7 +446,7 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 		tp->snd_wl1 = si->seq;
 		tp->snd_wl2 = si->ack;
 	}
-	if (tp->fin_out && !tp->snd.len && tp->snd_una == tp->snd_max) {
+	if (tp->fin_out && !tp->snd_len && tp->snd_una == tp->snd_max) {
 		/* Our FIN is acknowledged. */
 		switch (sk->state) {
 		case INET_FIN_WAIT1:
@@ -472,6 +473,15 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 	                sk->state == INET_FIN_WAIT2) && !tp->rcv_shutdown) {
 		uint32_t room = tcp_rcv_window(tp);
 
+		owe = true;
+		/* RFC 5681 4.2 / RFC 1122 4.2.3.2 as Linux applies them: ACK at
+		 * once while in quick-ACK mode (the start of a transfer), for the
+		 * second segment owed, and for anything that is not plain
+		 * in-order data (a duplicate, data past the window, out of order,
+		 * a filled hole); else within TCP_DELACK_MS. Linux's "more than
+		 * one full frame" is counted here in segments, which ACKs small
+		 * segments a little more often. */
+		ack_now = tp->ack_sched || tp->quickacks;
 		if (seq_leq(si->seq, tp->rcv_nxt) && (!tp->ooo || tcp_ooo_empty(tp->ooo))) {
 			uint32_t skip = tp->rcv_nxt - si->seq;
 
@@ -484,8 +494,15 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 					tcp_queue_data(tp, p, si->doff + skip, len);
 					kept = true;
 				}
-				if (len < si->len - skip)
+				if (len < si->len - skip) {
 					si->flags &= (uint8_t)~TCP_FLAG_FIN;
+					ack_now = true;
+				}
+			} else {
+				/* A retransmission of what we have: Linux answers at
+				 * once and goes back to quick ACKs. */
+				tp->quickacks = TCP_MAX_QUICKACKS;
+				ack_now = true;
 			}
 		} else if (room && tcp_ooo_get(tp)) {
 			int r;
@@ -499,35 +516,58 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 				tcp_ooo_drain(tp);
 			if (!seq_leq(si->seq + si->len, tp->rcv_nxt))
 				si->flags &= (uint8_t)~TCP_FLAG_FIN;   /* a FIN past a hole waits for its resend */
+			ack_now = true;
 		} else {
 			si->flags &= (uint8_t)~TCP_FLAG_FIN;
+			ack_now = true;
 		}
-		tcp_send_ack(tp);
 	}
 	/* FIN (eighth check), once everything before it has arrived. */
 	if ((si->flags & TCP_FLAG_FIN) && si->seq + si->len == tp->rcv_nxt && !tp->rcv_shutdown) {
 		tp->rcv_nxt++;
 		tp->rcv_shutdown = 1;
-		tcp_send_ack(tp);
 		switch (sk->state) {
 		case INET_SYN_RECV:
 		case INET_ESTABLISHED:
+			/* tcp_fin(): the ACK is owed, not forced (the application's
+			 * close usually sends it with our FIN). */
 			sk->state = INET_CLOSE_WAIT;
+			owe = true;
+			tp->quickacks = 0;
 			break;
 		case INET_FIN_WAIT1:
-			if (tp->fin_out && !tp->snd.len && tp->snd_una == tp->snd_max)
+			tcp_send_ack(tp);
+			if (tp->fin_out && !tp->snd_len && tp->snd_una == tp->snd_max)
 				tcp_time_wait(tp);
 			else
 				sk->state = INET_CLOSING;
 			return kept;
 		case INET_FIN_WAIT2:
+			tcp_send_ack(tp);
 			tcp_time_wait(tp);
 			return kept;
 		default:
 			break;
 		}
 	}
+	if (owe) {
+		/* Owed first, so that data going out now carries the ACK. */
+		if (ack_now)
+			tp->ack_sched = 1;
+		else
+			tcp_delack_sched(tp);
+	}
 	tcp_push(tp);
+	if (owe && ack_now && tp->ack_sched) {
+		tcp_send_ack(tp);
+		if (tp->ack_sched) {
+			/* Not sent (no buffer, no route): the timer tries again. */
+			tp->ack_sched = 0;
+			tcp_delack_sched(tp);
+		} else if (tp->quickacks) {
+			tp->quickacks--;
+		}
+	}
 	return kept;
 }
 

@@ -30,14 +30,14 @@ uint32_t tcp_rcv_window(const struct tcp_sock *tp)
 	return free_space < max ? free_space : max;
 }
 
-static void sndbuf_copy(const struct tcp_sndbuf *b, uint32_t off, uint8_t *dst, uint32_t len)
+static void sndbuf_copy(const struct tcp_sock *tp, uint32_t off, uint8_t *dst, uint32_t len)
 {
-	uint32_t pos = (b->head + off) & (b->cap - 1), first = b->cap - pos;
+	uint32_t pos = (tp->snd_head + off) & (tp->snd_cap - 1), first = tp->snd_cap - pos;
 
 	if (first > len)
 		first = len;
-	memcpy(dst, b->data + pos, first);
-	memcpy(dst + first, b->data, len - first);
+	memcpy(dst, tp->snd_data + pos, first);
+	memcpy(dst + first, tp->snd_data, len - first);
 }
 
 int tcp_send_segment(struct tcp_sock *tp, uint8_t flags, uint32_t seq, uint32_t off, uint32_t len)
@@ -120,7 +120,7 @@ int tcp_send_segment(struct tcp_sock *tp, uint8_t flags, uint32_t seq, uint32_t 
 	th->window = htons((uint16_t)(syn ? (win > 65535 ? 65535 : win) : win >> tp->rcv_wscale));
 	memcpy(th + 1, obuf, olen);
 	if (len)
-		sndbuf_copy(&tp->snd, off, (uint8_t *)(th + 1) + olen, len);
+		sndbuf_copy(tp, off, (uint8_t *)(th + 1) + olen, len);
 	if (!nif->loopback) {
 		uint32_t tlen = (uint32_t)sizeof(*th) + olen + len;
 		uint64_t ph = addr_is_mapped(&sk->daddr)
@@ -129,6 +129,8 @@ int tcp_send_segment(struct tcp_sock *tp, uint8_t flags, uint32_t seq, uint32_t 
 
 		th->csum = csum_finish(csum_add_buf(ph, th, tlen, false));
 	}
+	if (flags & TCP_FLAG_ACK)
+		tp->ack_sched = 0;   /* whatever was owed goes with this segment */
 	if (flags & TCP_FLAG_ACK)
 		tp->rcv_adv = tp->rcv_nxt + (syn ? (win > 65535 ? 65535 : win) : (win >> tp->rcv_wscale) << tp->rcv_wscale);
 	st->tcpc.TcpOutSegs++;
@@ -176,7 +178,7 @@ static int tcp_xmit_at_nxt(struct tcp_sock *tp, uint32_t len, bool fin)
 	}
 	if (fin)
 		tp->fin_out = 1;
-	if (!timer_pending(&tp->rtx_timer))
+	if (!tcp_rtx_pending(tp))
 		tcp_rtx_arm(tp, tcp_rto_ms(tp));
 	return 0;
 }
@@ -190,8 +192,8 @@ void tcp_push(struct tcp_sock *tp)
 		return;
 	for (;;) {
 		uint32_t flight = tp->snd_nxt - tp->snd_una;
-		uint32_t sent = flight < tp->snd.len ? flight : tp->snd.len;
-		uint32_t unsent = tp->snd.len - sent;
+		uint32_t sent = flight < tp->snd_len ? flight : tp->snd_len;
+		uint32_t unsent = tp->snd_len - sent;
 		uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
 		uint32_t room = seq_lt(tp->snd_nxt, wnd_end) ? wnd_end - tp->snd_nxt : 0;
 		uint32_t wroom = room;
@@ -214,7 +216,7 @@ void tcp_push(struct tcp_sock *tp)
 		 * by the window goes only if it is half the largest window seen. */
 		if (n && n == wroom && n < unsent && n < tcp_send_mss(tp) && n < tp->max_sndwnd / 2 &&
 		    !seq_lt(tp->snd_nxt, tp->snd_max)) {
-			if (!flight && !timer_pending(&tp->rtx_timer))
+			if (!flight && !tcp_rtx_pending(tp))
 				tcp_rtx_arm(tp, tcp_rto_ms(tp));
 			return;
 		}
@@ -225,12 +227,12 @@ void tcp_push(struct tcp_sock *tp)
 		}
 		if (unsent) {
 			/* A zero window holds data back: the timer probes it. */
-			if (!flight && !timer_pending(&tp->rtx_timer))
+			if (!flight && !tcp_rtx_pending(tp))
 				tcp_rtx_arm(tp, tcp_rto_ms(tp));
 			return;
 		}
 		/* Everything is out: the FIN follows (RFC 9293 3.10.4), once. */
-		if (!tp->fin_queued || flight > tp->snd.len)
+		if (!tp->fin_queued || flight > tp->snd_len)
 			return;
 		tcp_xmit_at_nxt(tp, 0, true);
 		return;
@@ -240,12 +242,12 @@ void tcp_push(struct tcp_sock *tp)
 void tcp_push_one(struct tcp_sock *tp)
 {
 	uint32_t flight = tp->snd_nxt - tp->snd_una;
-	uint32_t sent = flight < tp->snd.len ? flight : tp->snd.len;
-	uint32_t unsent = tp->snd.len - sent;
+	uint32_t sent = flight < tp->snd_len ? flight : tp->snd_len;
+	uint32_t unsent = tp->snd_len - sent;
 	uint32_t n = unsent < tcp_send_mss(tp) ? unsent : tcp_send_mss(tp);
 
 	if (n)
 		tcp_xmit_at_nxt(tp, n, false);
-	else if (tp->fin_out && flight <= tp->snd.len)
+	else if (tp->fin_out && flight <= tp->snd_len)
 		tcp_xmit_at_nxt(tp, 0, true);
 }

@@ -46,52 +46,52 @@ void tcp_sock_free_buffers(struct tcp_sock *tp)
 		pool_put(&tp->st->ooo_pool, tp->ooo);
 		tp->ooo = NULL;
 	}
-	free(tp->snd.data);
-	memset(&tp->snd, 0, sizeof(tp->snd));
+	tcp_sndbuf_release(tp);
+}
+
+void tcp_sndbuf_release(struct tcp_sock *tp)
+{
+	free(tp->snd_data);
+	tp->snd_data = NULL;
+	tp->snd_cap = tp->snd_head = tp->snd_len = 0;
 }
 
 int tcp_sndbuf_write(struct tcp_sock *tp, const void *buf, uint32_t len)
 {
-	struct tcp_sndbuf *b = &tp->snd;
 	uint32_t room, n, pos, first;
 
-	if (!b->data) {
+	if (!tp->snd_data) {
 		/* Taken on first write, sized by SO_SNDBUF (power of two). */
 		uint32_t cap = roundup_pow2_u32(tp->sndbuf);
 
-		b->data = malloc(cap);
-		if (!b->data)
+		tp->snd_data = malloc(cap);
+		if (!tp->snd_data)
 			return -ENOBUFS;
-		b->cap = cap;
-		b->head = 0;
-		b->len = 0;
+		tp->snd_cap = cap;
+		tp->snd_head = 0;
+		tp->snd_len = 0;
 	}
-	room = (tp->sndbuf < b->cap ? tp->sndbuf : b->cap) - b->len;
+	room = (tp->sndbuf < tp->snd_cap ? tp->sndbuf : tp->snd_cap) - tp->snd_len;
 	if ((int32_t)room <= 0)
 		return 0;
 	n = len < room ? len : room;
-	pos = (b->head + b->len) & (b->cap - 1);
-	first = b->cap - pos;
+	pos = (tp->snd_head + tp->snd_len) & (tp->snd_cap - 1);
+	first = tp->snd_cap - pos;
 	if (first > n)
 		first = n;
-	memcpy(b->data + pos, buf, first);
-	memcpy(b->data, (const uint8_t *)buf + first, n - first);
-	b->len += n;
+	memcpy(tp->snd_data + pos, buf, first);
+	memcpy(tp->snd_data, (const uint8_t *)buf + first, n - first);
+	tp->snd_len += n;
 	return (int)n;
 }
 
 void tcp_sndbuf_consume(struct tcp_sock *tp, uint32_t n)
 {
-	struct tcp_sndbuf *b = &tp->snd;
-
-	DTCP_ASSERT(n <= b->len);
-	b->head = (b->head + n) & (b->cap - 1);
-	b->len -= n;
-	if (!b->len) {
-		/* Drained: give the memory back (idle connections hold none). */
-		free(b->data);
-		memset(b, 0, sizeof(*b));
-	}
+	DTCP_ASSERT(n <= tp->snd_len);
+	tp->snd_head = (tp->snd_head + n) & (tp->snd_cap - 1);
+	tp->snd_len -= n;
+	if (!tp->snd_len)
+		tcp_sndbuf_release(tp);   /* drained: idle connections hold no memory */
 }
 
 uint32_t tcp_isn(struct dtcp_stack *st, const struct inet_sock *sk)
@@ -180,7 +180,7 @@ void tcp_done(struct tcp_sock *tp, int err)
 	struct dtcp_stack *st = tp->st;
 	uint8_t old = sk->state;
 
-	tcp_rtx_stop(tp);
+	tcp_timer_stop_all(tp);
 	if (old == INET_SYN_SENT || old == INET_SYN_RECV)
 		st->tcpc.TcpAttemptFails++;
 	else if (err == ECONNRESET && (old == INET_ESTABLISHED || old == INET_CLOSE_WAIT))
@@ -216,6 +216,8 @@ void tcp_time_wait(struct tcp_sock *tp)
 	struct dtcp_stack *st = tp->st;
 
 	st->tcpc.TcpExtTW++;
+	if (tp->ack_sched)
+		tcp_send_ack(tp);   /* an owed ACK goes before the send side closes */
 	tp->inet.tw_snd_nxt = tp->snd_nxt;
 	/* The send side is done; what was received stays readable while the
 	 * application holds the descriptor (shutdown(SHUT_WR), then TIME_WAIT
@@ -223,8 +225,7 @@ void tcp_time_wait(struct tcp_sock *tp)
 	if (tp->inet.fd < 0) {
 		tcp_sock_free_buffers(tp);
 	} else {
-		free(tp->snd.data);
-		memset(&tp->snd, 0, sizeof(tp->snd));
+		tcp_sndbuf_release(tp);
 		if (tp->ooo) {
 			tcp_ooo_purge(tp->ooo);
 			pool_put(&st->ooo_pool, tp->ooo);
@@ -271,7 +272,7 @@ void tcp_close(struct tcp_sock *tp)
 		return;
 	case INET_CLOSE:
 	case INET_SYN_SENT:
-		tcp_rtx_stop(tp);
+		tcp_timer_stop_all(tp);
 		tcp_free(tp);
 		return;
 	case INET_TIME_WAIT:

@@ -27,19 +27,16 @@ struct dtcp_stack;
 #define TCP_DEFAULT_RCVBUF 131072u  /* tcp_rmem[1] */
 #define TCP_DEFAULT_SNDBUF 16384u   /* tcp_wmem[1] */
 
-/* A byte queue for the send side: what the application wrote and the peer
- * has not acknowledged yet. Allocated on first write, freed when it drains. */
-struct tcp_sndbuf {
-	uint8_t *data;
-	uint32_t cap;      /* power of two */
-	uint32_t head;     /* offset of snd_una's byte */
-	uint32_t len;      /* bytes from snd_una */
-};
+#define TCP_DELACK_MS 40u           /* TCP_DELACK_MIN / TCP_ATO_MIN: the delayed-ACK timeout */
+#define TCP_MAX_QUICKACKS 16u       /* ACKs sent at once when data starts to flow */
 
 struct tcp_sock {
 	struct inet_sock inet;
 	struct dtcp_stack *st;
-	struct timer_node rtx_timer;     /* retransmission, SYN/SYN-ACK retries, TIME_WAIT */
+	/* One wheel timer serves two deadlines: the retransmission timer
+	 * (also SYN/SYN-ACK retries, probes, keepalive, FIN_WAIT2 and TIME_WAIT)
+	 * and the delayed ACK. It is armed at the earlier; see tcp_timer.c. */
+	struct timer_node timer;
 	/* send sequence space (3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t snd_max;                /* one past the highest sequence sent (go-back-N pulls snd_nxt back) */
@@ -65,15 +62,24 @@ struct tcp_sock {
 	unsigned user_rd_shutdown : 1;   /* shutdown(SHUT_RD) */
 	unsigned linger_on : 1;          /* SO_LINGER */
 	unsigned keepalive : 1;          /* SO_KEEPALIVE */
+	unsigned rtx_on : 1;             /* the retransmission timer runs, due at rtx_at */
+	unsigned ack_sched : 1;          /* a delayed ACK is owed (the timer fires by its deadline) */
 	uint8_t keep_probes_out;
 	uint8_t keepcnt;                 /* TCP_KEEPCNT (9) */
 	uint8_t err_soft;                /* last ICMP error not fatal here: reported if the connection times out */
 	uint16_t keepidle_s, keepintvl_s; /* TCP_KEEPIDLE (7200) / TCP_KEEPINTVL (75) */
 	uint16_t linger_s;
 	uint16_t user_mss;               /* TCP_MAXSEG */
+	uint8_t quickacks;               /* ACKs still sent without delay (quick-ACK mode) */
 	uint32_t rcvtimeo_ms, sndtimeo_ms; /* SO_RCVTIMEO / SO_SNDTIMEO, 0: forever */
 	uint32_t total_retrans;
-	struct tcp_sndbuf snd;
+	/* The send queue: what the application wrote and the peer has not
+	 * acknowledged yet, a ring taken on first write and freed when it drains. */
+	uint8_t *snd_data;
+	uint32_t snd_cap;                /* power of two */
+	uint32_t snd_head;               /* offset of snd_una's byte */
+	uint32_t snd_len;                /* bytes from snd_una */
+	uint32_t rtx_at;                 /* the retransmission deadline, in stack ticks (ms), low 32 bits */
 	/* received in-order data: a list of payload segments (pkt->next) */
 	struct dtcp_pkt *rcvq_head, *rcvq_tail;
 	uint32_t rcvq_bytes;
@@ -129,6 +135,14 @@ static inline uint32_t tcp_send_mss(const struct tcp_sock *tp)
 void tcp_timer_init(struct tcp_sock *tp);
 void tcp_rtx_arm(struct tcp_sock *tp, uint32_t ms);
 void tcp_rtx_stop(struct tcp_sock *tp);
+static inline bool tcp_rtx_pending(const struct tcp_sock *tp)
+{
+	return tp->rtx_on;
+}
+/* Owe the peer an ACK within TCP_DELACK_MS (RFC 1122 4.2.3.2, RFC 5681 4.2). */
+void tcp_delack_sched(struct tcp_sock *tp);
+/* Stop both deadlines (the connection is over). */
+void tcp_timer_stop_all(struct tcp_sock *tp);
 /* Nothing in flight: arm keepalive if it is on (RFC 1122 4.2.3.6), else stop. */
 void tcp_timer_idle(struct tcp_sock *tp);
 
@@ -140,6 +154,8 @@ void tcp_sock_init(struct tcp_sock *tp, struct dtcp_stack *st);
 void tcp_sock_free_buffers(struct tcp_sock *tp);
 /* Append up to len bytes to the send queue; how many fit (0: full), or -ENOBUFS. */
 int tcp_sndbuf_write(struct tcp_sock *tp, const void *buf, uint32_t len);
+/* Free the send queue. */
+void tcp_sndbuf_release(struct tcp_sock *tp);
 /* Drop acked bytes from the front of the send queue. */
 void tcp_sndbuf_consume(struct tcp_sock *tp, uint32_t n);
 /* Start an active open on a socket that connect() put in SYN_SENT. */

@@ -1541,9 +1541,14 @@ Test(tcp_states, passive_close)
 
 	active_open_full(&c, false);
 	seg_in(&c, TCP_FLAG_FIN | TCP_FLAG_ACK, c.snd, c.iss + 1, 0, NULL);
+	/* tcp_fin(): the ACK of a FIN is owed, not forced: it goes after the
+	 * delayed-ACK timeout unless something else carries it first. */
+	expect_none("the FIN's ACK is delayed");
+	cr_assert_eq(state_of(c.fd), INET_CLOSE_WAIT);
+	cr_assert_eq(wait_out(TCP_DELACK_MS + 10), TCP_DELACK_MS, "the delayed ACK");
 	s = take1(&c);
 	check_ack(&s, c.iss + 1, c.snd + 1);
-	cr_assert_eq(state_of(c.fd), INET_CLOSE_WAIT);
+	cr_assert_eq(st->tcpc.TcpExtDelayedACKs, 1);
 	cr_assert_eq(dtcp_recv(st, c.fd, buf, sizeof(buf), MSG_DONTWAIT), 0, "end of stream");
 	/* The half-closed connection still sends. */
 	app_send(&c, 100);
@@ -1575,8 +1580,7 @@ Test(tcp_states, passive_close_orphan_freed)
 
 	active_open_full(&c, false);
 	seg_in(&c, TCP_FLAG_FIN | TCP_FLAG_ACK, c.snd, c.iss + 1, 0, NULL);
-	s = take1(&c);
-	check_ack(&s, c.iss + 1, c.snd + 1);
+	expect_none("the FIN's ACK waits for the application");
 	c.snd++;
 	cr_assert_eq(dtcp_close(st, c.fd), 0);
 	s = take1(&c);
@@ -1660,7 +1664,7 @@ Test(tcp_states, lost_fin_retransmitted)
 	/* LAST_ACK. */
 	active_open_full(&d, false);
 	seg_in(&d, TCP_FLAG_FIN | TCP_FLAG_ACK, d.snd, d.iss + 1, 0, NULL);
-	s = take1(&d);
+	expect_none("the FIN's ACK goes with ours");
 	d.snd++;
 	cr_assert_eq(dtcp_close(st, d.fd), 0);
 	s = take1(&d);
@@ -1897,4 +1901,133 @@ Test(tcp_states, icmp_error_drops_half_open_child)
 	cr_assert_eq(th_sk(l)->state, INET_LISTEN);
 	cr_assert_eq(so_error(l), 0);
 	expect_none("nothing sent");
+}
+
+/* Delayed ACKs (RFC 1122 4.2.3.2, RFC 5681 4.2) as Linux sends them. A new
+ * connection is in quick-ACK mode: each of its first TCP_MAX_QUICKACKS data
+ * segments is acknowledged at once. Returns the stream offset reached. */
+static uint32_t use_quick_acks(struct conn *c)
+{
+	uint32_t off = 0;
+
+	for (unsigned i = 0; i < TCP_MAX_QUICKACKS; i++) {
+		struct out s;
+
+		data_in(c, off, 100, c->iss + 1);
+		off += 100;
+		s = take1(c);
+		check_ack(&s, c->iss + 1, c->irs + 1 + off);
+	}
+	return off;
+}
+
+Test(tcp_states, delayed_ack_after_quick_acks)
+{
+	struct conn c;
+	struct out s;
+	uint32_t off;
+
+	active_open_full(&c, false);
+	off = use_quick_acks(&c);
+	/* A lone segment: its ACK waits for the delayed-ACK timeout. */
+	data_in(&c, off, 100, c.iss + 1);
+	off += 100;
+	expect_none("a lone segment's ACK is delayed");
+	cr_assert_eq(wait_out(TCP_DELACK_MS + 10), TCP_DELACK_MS, "acknowledged after the timeout");
+	s = take1(&c);
+	check_ack(&s, c.iss + 1, c.irs + 1 + off);
+	cr_assert_eq(st->tcpc.TcpExtDelayedACKs, 1);
+	/* Two segments: the second is acknowledged at once, both together. */
+	data_in(&c, off, 100, c.iss + 1);
+	off += 100;
+	adv_ms(10);
+	expect_none("the first of two waits");
+	data_in(&c, off, 100, c.iss + 1);
+	off += 100;
+	s = take1(&c);
+	check_ack(&s, c.iss + 1, c.irs + 1 + off);
+	cr_assert_eq(wait_out(TCP_DELACK_MS + 10), -1, "nothing is owed any more");
+	cr_assert_eq(st->tcpc.TcpExtDelayedACKs, 1);
+	app_recv(&c, 0, off);
+}
+
+/* An owed ACK rides on the application's reply: no bare ACK at all. */
+Test(tcp_states, delayed_ack_rides_on_reply)
+{
+	struct conn c;
+	struct out s;
+	uint32_t off;
+
+	active_open_full(&c, true);
+	off = use_quick_acks(&c);
+	app_recv(&c, 0, off);
+	drain_window_updates(c.iss + 1, c.irs + 1 + off);
+	data_in(&c, off, 100, c.iss + 1);
+	off += 100;
+	adv_ms(5);
+	expect_none("the request's ACK is delayed");
+	app_recv(&c, off - 100, 100);
+	app_send(&c, 50);
+	s = take1(&c);
+	cr_assert_eq(s.len, 50, "the reply");
+	cr_assert_eq(s.ack, c.irs + 1 + off, "carries the owed ACK");
+	check_payload(&c, &s);
+	cr_assert_eq(wait_out(TCP_DELACK_MS + 10), -1, "no bare ACK follows");
+	cr_assert_eq(st->tcpc.TcpExtDelayedACKs, 0);
+}
+
+/* Out of order or duplicate data is acknowledged at once whatever the
+ * mode (RFC 5681 4.2: "an immediate ACK ... when an out-of-order segment
+ * arrives", and when a segment fills a hole). */
+Test(tcp_states, ooo_and_duplicate_acked_at_once)
+{
+	struct conn c;
+	struct out s;
+	uint32_t off;
+
+	active_open_full(&c, false);
+	off = use_quick_acks(&c);
+	data_in(&c, off + 100, 100, c.iss + 1);   /* a hole of 100 */
+	s = take1(&c);
+	check_ack(&s, c.iss + 1, c.irs + 1 + off);
+	cr_assert_eq(s.o.nr_sack, 1, "the block beyond the hole");
+	data_in(&c, off, 100, c.iss + 1);         /* fills it */
+	s = take1(&c);
+	check_ack(&s, c.iss + 1, c.irs + 1 + off + 200);
+	off += 200;
+	data_in(&c, off - 100, 100, c.iss + 1);   /* a duplicate */
+	s = take1(&c);
+	check_ack(&s, c.iss + 1, c.irs + 1 + off);
+	app_recv(&c, 0, off);
+}
+
+/* One wheel timer carries both deadlines: a delayed ACK owed while data is
+ * in flight goes at its own time, and the retransmission still comes at the
+ * RTO counted from the original send. */
+Test(tcp_states, delayed_ack_and_retransmission_share_the_timer)
+{
+	struct conn c;
+	struct out s;
+	uint32_t off, rto;
+
+	active_open_full(&c, false);
+	off = use_quick_acks(&c);
+	rto = tcp_rto_ms(tcp_sk(th_sk(c.fd)));
+	cr_assert_gt(rto, 2 * TCP_DELACK_MS);
+	app_send(&c, 100);
+	s = take1(&c);
+	cr_assert_eq(s.len, 100);
+	adv_ms(5);
+	data_in(&c, off, 100, c.iss + 1);   /* acknowledges none of ours */
+	off += 100;
+	expect_none("delayed");
+	cr_assert_eq(wait_out(TCP_DELACK_MS + 10), TCP_DELACK_MS);
+	s = take1(&c);
+	check_ack(&s, c.iss + 101, c.irs + 1 + off);
+	cr_assert_eq(wait_out(rto), (int64_t)(rto - 5 - TCP_DELACK_MS), "the retransmission keeps its time");
+	s = take1(&c);
+	cr_assert_eq(s.seq, c.iss + 1);
+	cr_assert_eq(s.len, 100);
+	cr_assert_eq(s.ack, c.irs + 1 + off);
+	cr_assert_eq(st->tcpc.TcpRetransSegs, 1);
 }
