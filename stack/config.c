@@ -25,6 +25,12 @@ void sysctl_defaults(struct stack_sysctl *sc)
 	sc->wmem_max = 212992;
 	sc->tcp_tw_reuse = 2;
 	sc->tcp_timestamps = 1;
+	sc->tcp_rmem[0] = 4096;
+	sc->tcp_rmem[1] = 131072;
+	sc->tcp_rmem[2] = 6291456;
+	sc->tcp_wmem[0] = 4096;
+	sc->tcp_wmem[1] = 16384;
+	sc->tcp_wmem[2] = 4194304;
 }
 
 static int is_space(char c)
@@ -90,6 +96,24 @@ static int write_int(int *dst, const char *v, long min, long max)
 	if (x < min || x > max)
 		return -EINVAL;
 	*dst = (int)x;
+	return 0;
+}
+
+/* proc_dointvec_minmax on a vector of n ints: each value is checked and
+ * stored in turn, so a bad value stops the write there with EINVAL and the
+ * values before it stay written, as the kernel's loop leaves them. */
+static int write_ints(int *dst, int n, const char *v, long min, long max)
+{
+	long x[8];
+	int got = parse_ints(v, x, n);
+
+	if (got < 0)
+		return got;
+	for (int i = 0; i < got; i++) {
+		if (x[i] < min || x[i] > max)
+			return -EINVAL;
+		dst[i] = (int)x[i];
+	}
 	return 0;
 }
 
@@ -207,7 +231,7 @@ static int read_reserved(const struct stack_sysctl *sc, char *buf, size_t len)
 	return (int)pos;
 }
 
-enum sysctl_kind { SK_INT, SK_U8, SK_RANGE, SK_UNPRIV, SK_BITMAP };
+enum sysctl_kind { SK_INT, SK_INT3, SK_U8, SK_RANGE, SK_UNPRIV, SK_BITMAP };
 
 struct sysctl_entry {
 	const char *name;
@@ -232,6 +256,8 @@ static const struct sysctl_entry sysctl_table[] = {
 	{ "net.core.rmem_max", SK_INT, OFF(rmem_max), 0, INT_MAX },
 	{ "net.ipv4.tcp_max_syn_backlog", SK_INT, OFF(tcp_max_syn_backlog), INT_MIN, INT_MAX },
 	{ "net.core.wmem_max", SK_INT, OFF(wmem_max), 0, INT_MAX },
+	{ "net.ipv4.tcp_rmem", SK_INT3, OFF(tcp_rmem), 1, INT_MAX },
+	{ "net.ipv4.tcp_wmem", SK_INT3, OFF(tcp_wmem), 1, INT_MAX },
 };
 
 static const struct sysctl_entry *sysctl_find(const char *name)
@@ -269,6 +295,8 @@ int sysctl_write(struct stack_sysctl *sc, const char *name, const char *value)
 		return write_u8((uint8_t *)((char *)sc + e->off), value, e->min, e->max);
 	case SK_INT:
 		return write_int((int *)((char *)sc + e->off), value, e->min, e->max);
+	case SK_INT3:
+		return write_ints((int *)((char *)sc + e->off), 3, value, e->min, e->max);
 	}
 	return -EINVAL;
 }
@@ -291,6 +319,11 @@ int sysctl_read(const struct stack_sysctl *sc, const char *name, char *buf, size
 		return snprintf(buf, len, "%u", *(const uint8_t *)(base + e->off));
 	case SK_INT:
 		return snprintf(buf, len, "%d", *(const int *)(base + e->off));
+	case SK_INT3: {
+		const int *v = (const int *)(base + e->off);
+
+		return snprintf(buf, len, "%d\t%d\t%d", v[0], v[1], v[2]);
+	}
 	}
 	return -ENOENT;
 }

@@ -16,6 +16,7 @@ struct stack_sysctl {
 	int tcp_tw_reuse_delay;        /* net.ipv4.tcp_tw_reuse_delay (ms) */
 	int rmem_max, wmem_max;        /* net.core.rmem_max / wmem_max */
 	int tcp_max_syn_backlog;       /* net.ipv4.tcp_max_syn_backlog */
+	int tcp_rmem[3], tcp_wmem[3];  /* net.ipv4.tcp_rmem / tcp_wmem: min, default, max (bytes) */
 	uint8_t autobind_reuse;        /* net.ipv4.ip_autobind_reuse */
 	uint8_t nonlocal_bind;         /* net.ipv4.ip_nonlocal_bind */
 	uint8_t ip6_nonlocal_bind;     /* net.ipv6.ip_nonlocal_bind */

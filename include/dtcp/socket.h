@@ -101,18 +101,40 @@ int dtcp_connect(struct dtcp_stack *st, int fd, const struct sockaddr *addr, soc
 int dtcp_accept4(struct dtcp_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 
 /**
- * send(2). Flags: MSG_DONTWAIT, MSG_NOSIGNAL (dtcp never raises SIGPIPE).
+ * send(2). Flags: MSG_DONTWAIT, MSG_NOSIGNAL (dtcp never raises SIGPIPE),
+ * MSG_MORE.
  * @return bytes queued, or -1 with errno EBADF, EPIPE, ENOTCONN, EAGAIN,
  *         ECONNRESET (or a pending error) or ENOBUFS.
  */
 ssize_t dtcp_send(struct dtcp_stack *st, int fd, const void *buf, size_t len, int flags);
 
 /**
- * recv(2). Flags: MSG_DONTWAIT, MSG_PEEK.
+ * sendmsg(2): send() over msg_iov (gathered in order). As on a Linux TCP
+ * socket, msg_name and ancillary data are not read. Flags as send(), plus
+ * MSG_MORE (a short final segment waits for more, as TCP_CORK would).
+ * @return bytes queued, or -1 with send()'s errno, EFAULT (msg or an
+ *         iov_base NULL), EMSGSIZE (more than 1024 iovecs), EINVAL (an
+ *         iov_len above SSIZE_MAX) or EOPNOTSUPP (MSG_OOB: no urgent data).
+ */
+ssize_t dtcp_sendmsg(struct dtcp_stack *st, int fd, const struct msghdr *msg, int flags);
+
+/**
+ * recv(2). Flags: MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL (a blocking call
+ * returns only with len bytes, or less at the end of the stream, on an
+ * error or when SO_RCVTIMEO runs out), MSG_TRUNC (the bytes are dropped,
+ * not copied, as Linux does on TCP).
  * @return bytes read, 0 at the end of the stream, or -1 with errno EBADF,
- *         ENOTCONN, EAGAIN, ECONNRESET (or a pending error).
+ *         ENOTCONN, EAGAIN, EFAULT, EINVAL (MSG_OOB: no urgent data),
+ *         ECONNRESET (or a pending error).
  */
 ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flags);
+
+/**
+ * recvmsg(2): recv() scattered over msg_iov. On return msg_namelen and
+ * msg_controllen are 0 and msg_flags 0, as a Linux TCP socket leaves them.
+ * @return as recv(), plus sendmsg()'s iovec errors.
+ */
+ssize_t dtcp_recvmsg(struct dtcp_stack *st, int fd, struct msghdr *msg, int flags);
 
 /**
  * shutdown(2): SHUT_WR sends a FIN after the queued data; SHUT_RD makes

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 
 #include "addr.h"
@@ -17,6 +18,15 @@ static int api_ret(int ret)
 {
 	if (ret < 0) {
 		errno = -ret;
+		return -1;
+	}
+	return ret;
+}
+
+static ssize_t api_ret_ssize(ssize_t ret)
+{
+	if (ret < 0) {
+		errno = (int)-ret;
 		return -1;
 	}
 	return ret;
@@ -188,6 +198,30 @@ int dtcp_getsockopt(struct dtcp_stack *st, int fd, int level, int optname, void 
 	return api_ret(sock_getsockopt(st, sk, level, optname, optval, optlen));
 }
 
+static bool fin_acked_or_gone(const struct inet_sock *sk)
+{
+	return sk->state != INET_FIN_WAIT1 && sk->state != INET_CLOSING && sk->state != INET_LAST_ACK;
+}
+
+/* SO_LINGER with a timeout (__tcp_close()'s sk_stream_wait_close()): the
+ * FIN goes now and close() waits, O_NONBLOCK or not, until the peer has
+ * acknowledged everything or the time is up; then it returns 0 either way
+ * and the close goes on as usual. Unread data is a reset instead (no wait). */
+static void tcp_linger_wait(struct dtcp_stack *st, struct tcp_sock *tp)
+{
+	struct inet_sock *sk = &tp->inet;
+	uint64_t deadline;
+
+	if (!tp->linger_on || !tp->linger_s || tp->rcvq_bytes ||
+	    (sk->state != INET_ESTABLISHED && sk->state != INET_CLOSE_WAIT))
+		return;
+	deadline = stack_now_ns(st) + (uint64_t)tp->linger_s * 1000000000u;
+	tp->user_rd_shutdown = 1;
+	tcp_shutdown(tp, SHUT_WR);
+	while (!fin_acked_or_gone(sk) && stack_now_ns(st) < deadline)
+		dtcp_stack_poll(st);
+}
+
 int dtcp_close(struct dtcp_stack *st, int fd)
 {
 	struct inet_sock *sk = fd_sock(st, fd);
@@ -197,6 +231,7 @@ int dtcp_close(struct dtcp_stack *st, int fd)
 	if (!sk)
 		return api_ret(-EBADF);
 	sock_epoll_forget(st, sk);
+	tcp_linger_wait(st, tcp_sk(sk));
 	tcp_close(tcp_sk(sk));
 	return 0;
 }
@@ -329,92 +364,176 @@ static bool send_ready(const struct inet_sock *sk)
 	       ((sk->state == INET_ESTABLISHED || sk->state == INET_CLOSE_WAIT) && tp->snd_len < tp->sndbuf);
 }
 
-ssize_t dtcp_send(struct dtcp_stack *st, int fd, const void *buf, size_t len, int flags)
+/* The byte count of an iovec array, checked as import_iovec() checks it:
+ * more than IOV_MAX entries is EMSGSIZE, a length that does not fit a
+ * ssize_t EINVAL, a NULL base with a length EFAULT; the total is cut to
+ * MAX_RW_COUNT (INT_MAX rounded down to a page), as the kernel cuts it. */
+#define DTCP_IOV_MAX 1024
+#define DTCP_MAX_RW_COUNT ((size_t)INT_MAX & ~(size_t)4095)
+
+static ssize_t iov_total(const struct iovec *iov, size_t n)
 {
-	struct inet_sock *sk = fd_sock(st, fd);
-	struct tcp_sock *tp;
+	size_t total = 0;
+
+	if (n > DTCP_IOV_MAX)
+		return -EMSGSIZE;
+	if (n && !iov)
+		return -EFAULT;
+	for (size_t i = 0; i < n; i++) {
+		if ((ssize_t)iov[i].iov_len < 0)
+			return -EINVAL;
+		if (iov[i].iov_len && !iov[i].iov_base)
+			return -EFAULT;
+		total += DTCP_MIN(iov[i].iov_len, DTCP_MAX_RW_COUNT - total);
+	}
+	return (ssize_t)total;
+}
+
+/* Walks an iovec array as one byte stream of `left` bytes. */
+struct iov_cursor {
+	const struct iovec *iov;
+	size_t i, off, left;
+};
+
+/* The next contiguous piece (at most max bytes); its length, 0 at the end. */
+static size_t iov_next(struct iov_cursor *c, size_t max, uint8_t **base)
+{
+	size_t n;
+
+	while (c->left && c->off == c->iov[c->i].iov_len) {
+		c->i++;
+		c->off = 0;
+	}
+	if (!c->left)
+		return 0;
+	n = DTCP_MIN(c->iov[c->i].iov_len - c->off, DTCP_MIN(max, c->left));
+	*base = (uint8_t *)c->iov[c->i].iov_base + c->off;
+	return n;
+}
+
+static void iov_advance(struct iov_cursor *c, size_t n)
+{
+	c->off += n;
+	c->left -= n;
+}
+
+static ssize_t tcp_sendiov(struct dtcp_stack *st, struct inet_sock *sk, const struct iovec *iov, size_t len,
+                           int flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct iov_cursor cur = { iov, 0, 0, len };
 	size_t done = 0;
 
-	if (!sk)
-		return api_ret(-EBADF);
-	tp = tcp_sk(sk);
-	if (!buf && len)
-		return api_ret(-EFAULT);
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;   /* no urgent data in dtcp */
+	/* MSG_MORE: more follows, so full segments go but a short last one
+	 * waits for the next send without it (or the FIN), as Linux corks. */
+	tp->more = !!(flags & MSG_MORE);
 	while (done < len || !len) {
+		uint8_t *base = NULL;
+		size_t piece;
 		int n, err;
 
 		if (sk->err) {
 			err = sk->err;
 			sk->err = 0;
-			return done ? (ssize_t)done : api_ret(-err);
+			return done ? (ssize_t)done : -err;
 		}
 		if (tp->snd_shutdown || sk->state == INET_CLOSE || sk->state == INET_LISTEN ||
 		    (sk->state != INET_ESTABLISHED && sk->state != INET_CLOSE_WAIT && sk->state != INET_SYN_SENT &&
 		     sk->state != INET_SYN_RECV))
-			return done ? (ssize_t)done : api_ret(-EPIPE);
+			return done ? (ssize_t)done : -EPIPE;
 		if (sk->state == INET_SYN_SENT || sk->state == INET_SYN_RECV || tp->snd_len >= tp->sndbuf) {
 			err = sock_wait_timeo(st, sk, sk->nonblock || (flags & MSG_DONTWAIT) || done, tp->sndtimeo_ms,
 			                      send_ready);
 			if (err)
-				return done ? (ssize_t)done : api_ret(err);
+				return done ? (ssize_t)done : err;
 			continue;
 		}
 		if (!len)
 			return 0;
-		n = tcp_sndbuf_write(tp, (const uint8_t *)buf + done, (uint32_t)DTCP_MIN(len - done, (size_t)UINT32_MAX));
+		piece = iov_next(&cur, UINT32_MAX, &base);
+		n = tcp_sndbuf_write(tp, base, (uint32_t)piece);
 		if (n < 0)
-			return done ? (ssize_t)done : api_ret(n);
+			return done ? (ssize_t)done : n;
+		iov_advance(&cur, (size_t)n);
 		done += (size_t)n;
 		tcp_push(tp);
 	}
 	return (ssize_t)done;
 }
 
-static bool recv_ready(const struct inet_sock *sk)
-{
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-
-	return tp->rcvq_bytes || tp->rcv_shutdown || tp->user_rd_shutdown || sk->err || sk->state == INET_CLOSE ||
-	       sk->state == INET_LISTEN;
-}
-
-ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flags)
+ssize_t dtcp_send(struct dtcp_stack *st, int fd, const void *buf, size_t len, int flags)
 {
 	struct inet_sock *sk = fd_sock(st, fd);
-	struct tcp_sock *tp;
-	size_t done = 0;
-	uint32_t before;
-	int err;
+	struct iovec iov = { (void *)(uintptr_t)buf, DTCP_MIN(len, DTCP_MAX_RW_COUNT) };
 
 	if (!sk)
 		return api_ret(-EBADF);
-	tp = tcp_sk(sk);
-	if (sk->state == INET_LISTEN)
-		return api_ret(-ENOTCONN);
-	/* tcp_recvmsg(): a connection that ended (SOCK_DONE) reads as EOF, a
-	 * socket never connected as ENOTCONN. */
-	if (sk->state == INET_CLOSE && !tp->rcvq_bytes && !sk->err && !tp->rcv_shutdown && !tp->user_rd_shutdown)
-		return api_ret(-ENOTCONN);
-	err = sock_wait_timeo(st, sk, sk->nonblock || (flags & MSG_DONTWAIT), tp->rcvtimeo_ms, recv_ready);
-	if (err)
-		return api_ret(err);
-	if (!tp->rcvq_bytes) {
-		if (sk->err) {
-			err = sk->err;
-			sk->err = 0;
-			return api_ret(-err);
-		}
-		return 0;   /* end of stream */
-	}
 	if (!buf && len)
 		return api_ret(-EFAULT);
-	before = tcp_rcv_window(tp);
+	return api_ret_ssize(tcp_sendiov(st, sk, &iov, iov.iov_len, flags));
+}
+
+ssize_t dtcp_sendmsg(struct dtcp_stack *st, int fd, const struct msghdr *msg, int flags)
+{
+	struct inet_sock *sk = fd_sock(st, fd);
+	ssize_t len;
+
+	if (!sk)
+		return api_ret(-EBADF);
+	if (!msg)
+		return api_ret(-EFAULT);
+	len = iov_total(msg->msg_iov, msg->msg_iovlen);
+	if (len < 0)
+		return api_ret_ssize(len);
+	/* tcp_sendmsg() reads neither msg_name nor ancillary data. */
+	return api_ret_ssize(tcp_sendiov(st, sk, msg->msg_iov, (size_t)len, flags));
+}
+
+/* Nothing more will come: the end of the stream, an error, no connection. */
+static bool recv_ready_nodata(const struct inet_sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	return tp->rcv_shutdown || tp->user_rd_shutdown || sk->err || sk->state == INET_CLOSE ||
+	       sk->state == INET_LISTEN;
+}
+
+static bool recv_ready(const struct inet_sock *sk)
+{
+	return ((const struct tcp_sock *)sk)->rcvq_bytes || recv_ready_nodata(sk);
+}
+
+/* Whether recv() may return: data, the end of the stream, an error; with
+ * MSG_WAITALL|MSG_PEEK, the whole request present. */
+static bool recv_peek_all_ready(const struct inet_sock *sk, size_t want)
+{
+	return ((const struct tcp_sock *)sk)->rcvq_bytes >= want || recv_ready_nodata(sk);
+}
+
+/* Copy (or with MSG_TRUNC, drop) up to len bytes of the receive queue into
+ * the cursor; with MSG_PEEK nothing is consumed. */
+static size_t rcvq_take(struct dtcp_stack *st, struct tcp_sock *tp, struct iov_cursor *cur, size_t len, int flags)
+{
+	size_t done = 0;
+
 	for (struct dtcp_pkt *p = tp->rcvq_head; p && done < len;) {
 		uint32_t n = (uint32_t)DTCP_MIN((size_t)p->data_len, len - done);
 
-		memcpy((uint8_t *)buf + done, dtcp_pkt_data(p), n);
+		if (!(flags & MSG_TRUNC)) {
+			for (uint32_t copied = 0; copied < n;) {
+				uint8_t *base = NULL;
+				size_t piece = iov_next(cur, n - copied, &base);
+
+				memcpy(base, (const uint8_t *)dtcp_pkt_data(p) + copied, piece);
+				iov_advance(cur, piece);
+				copied += (uint32_t)piece;
+			}
+		}
 		done += n;
 		if (flags & MSG_PEEK) {
+			/* A second pass starts where this packet's bytes end. */
 			p = p->next;
 			continue;
 		}
@@ -430,12 +549,95 @@ ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flag
 		pkt_free_any(st, p);
 		p = tp->rcvq_head;
 	}
-	/* Tell the peer when the window opened by a segment or more (RFC
-	 * 9293 3.8.6.2.2's receiver side of silly window avoidance). */
-	if (!(flags & MSG_PEEK) && tcp_rcv_window(tp) - before >= tp->mss &&
-	    (sk->state == INET_ESTABLISHED || sk->state == INET_FIN_WAIT1 || sk->state == INET_FIN_WAIT2))
-		tcp_send_ack(tp);
-	return (ssize_t)done;
+	return done;
+}
+
+static ssize_t tcp_recviov(struct dtcp_stack *st, struct inet_sock *sk, const struct iovec *iov, size_t len,
+                           int flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct iov_cursor cur = { iov, 0, 0, len };
+	bool nonblock = sk->nonblock || (flags & MSG_DONTWAIT);
+	bool waitall = (flags & MSG_WAITALL) && !nonblock;
+	uint64_t deadline = tp->rcvtimeo_ms ? stack_now_ns(st) + tp->rcvtimeo_ms * 1000000ull : 0;
+	size_t done = 0;
+	int err;
+
+	if (flags & MSG_OOB)
+		return -EINVAL;      /* tcp_recv_urg(): no urgent data is ever held */
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;      /* the error queue is always empty */
+	if (sk->state == INET_LISTEN)
+		return -ENOTCONN;
+	/* tcp_recvmsg(): a connection that ended (SOCK_DONE) reads as EOF, a
+	 * socket never connected as ENOTCONN. */
+	if (sk->state == INET_CLOSE && !tp->rcvq_bytes && !sk->err && !tp->rcv_shutdown && !tp->user_rd_shutdown)
+		return -ENOTCONN;
+	for (;;) {
+		uint32_t before;
+		uint64_t now;
+
+		/* Wait (bounded by SO_RCVTIMEO) for something to read. */
+		while ((waitall && (flags & MSG_PEEK)) ? !recv_peek_all_ready(sk, len) : !recv_ready(sk)) {
+			now = stack_now_ns(st);
+			if (nonblock || (done && !waitall) || (deadline && now >= deadline))
+				return done ? (ssize_t)done : -EAGAIN;
+			dtcp_stack_poll(st);
+		}
+		if (!tp->rcvq_bytes) {
+			if (done)
+				return (ssize_t)done;
+			if (sk->err) {
+				err = sk->err;
+				sk->err = 0;
+				return -err;
+			}
+			return 0;   /* end of stream */
+		}
+		before = tcp_rcv_window(tp);
+		done += rcvq_take(st, tp, &cur, len - done, flags);
+		/* Tell the peer when the window opened by a segment or more (RFC
+		 * 9293 3.8.6.2.2's receiver side of silly window avoidance). */
+		if (!(flags & MSG_PEEK) && tcp_rcv_window(tp) - before >= tp->mss &&
+		    (sk->state == INET_ESTABLISHED || sk->state == INET_FIN_WAIT1 || sk->state == INET_FIN_WAIT2))
+			tcp_send_ack(tp);
+		if (done == len || !waitall || (flags & MSG_PEEK))
+			return (ssize_t)done;
+	}
+}
+
+ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flags)
+{
+	struct inet_sock *sk = fd_sock(st, fd);
+	struct iovec iov = { buf, DTCP_MIN(len, DTCP_MAX_RW_COUNT) };
+
+	if (!sk)
+		return api_ret(-EBADF);
+	if (!buf && len && !(flags & MSG_TRUNC))
+		return api_ret(-EFAULT);
+	return api_ret_ssize(tcp_recviov(st, sk, &iov, iov.iov_len, flags));
+}
+
+ssize_t dtcp_recvmsg(struct dtcp_stack *st, int fd, struct msghdr *msg, int flags)
+{
+	struct inet_sock *sk = fd_sock(st, fd);
+	ssize_t len, r;
+
+	if (!sk)
+		return api_ret(-EBADF);
+	if (!msg)
+		return api_ret(-EFAULT);
+	len = iov_total(msg->msg_iov, msg->msg_iovlen);
+	if (len < 0)
+		return api_ret_ssize(len);
+	r = tcp_recviov(st, sk, msg->msg_iov, (size_t)len, flags);
+	if (r >= 0) {
+		/* A stream socket names no sender and passes no ancillary data. */
+		msg->msg_namelen = 0;
+		msg->msg_controllen = 0;
+		msg->msg_flags = 0;
+	}
+	return api_ret_ssize(r);
 }
 
 int dtcp_shutdown(struct dtcp_stack *st, int fd, int how)

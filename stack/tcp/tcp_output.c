@@ -208,9 +208,10 @@ void tcp_push(struct tcp_sock *tp)
 		if (n > room)
 			n = room;
 		/* Nagle (RFC 9293 3.7.4): a short segment waits while data is
-		 * unacknowledged, unless TCP_NODELAY or the FIN follows it. */
-		if (n && n == unsent && n < tcp_send_mss(tp) && flight && !tp->nodelay && !tp->fin_queued &&
-		    !seq_lt(tp->snd_nxt, tp->snd_max))
+		 * unacknowledged, unless TCP_NODELAY or the FIN follows it; after
+		 * a send with MSG_MORE it waits regardless (corked). */
+		if (n && n == unsent && n < tcp_send_mss(tp) && (tp->more || (flight && !tp->nodelay)) &&
+		    !tp->fin_queued && !seq_lt(tp->snd_nxt, tp->snd_max))
 			return;
 		/* Sender SWS avoidance (RFC 9293 3.8.6.2.1): a short segment cut
 		 * by the window goes only if it is half the largest window seen. */

@@ -17,8 +17,9 @@ void tcp_sock_init(struct tcp_sock *tp, struct dtcp_stack *st)
 	tp->st = st;
 	tcp_timer_init(tp);
 	tcp_rtt_init(&tp->rtt, &st->rtt_params);
-	tp->rcvbuf = TCP_DEFAULT_RCVBUF;
-	tp->sndbuf = TCP_DEFAULT_SNDBUF;
+	/* tcp_init_sock(): the buffers start at tcp_rmem[1] / tcp_wmem[1]. */
+	tp->rcvbuf = (uint32_t)st->sysctl.tcp_rmem[1];
+	tp->sndbuf = (uint32_t)st->sysctl.tcp_wmem[1];
 	tp->mss = 536;
 	tp->keepidle_s = 7200;
 	tp->keepintvl_s = 75;

@@ -64,6 +64,7 @@ struct tcp_sock {
 	unsigned keepalive : 1;          /* SO_KEEPALIVE */
 	unsigned rtx_on : 1;             /* the retransmission timer runs, due at rtx_at */
 	unsigned ack_sched : 1;          /* a delayed ACK is owed (the timer fires by its deadline) */
+	unsigned more : 1;               /* the last send() had MSG_MORE: a short segment waits */
 	uint8_t keep_probes_out;
 	uint8_t keepcnt;                 /* TCP_KEEPCNT (9) */
 	uint8_t err_soft;                /* last ICMP error not fatal here: reported if the connection times out */

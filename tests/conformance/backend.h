@@ -51,6 +51,9 @@ struct conf_ops {
 	                   socklen_t *len);                                 /* CONF_PEERNAME */
 	int (*sendto)(struct conf_env *self, int fd, const void *buf, size_t n, int flags,
 	              const struct sockaddr *sa, socklen_t len);           /* CONF_ENGINE */
+	/* Byte counts, or -errno; a blocking call returns once it can. */
+	ssize_t (*sendmsg)(struct conf_env *self, int fd, const struct msghdr *m, int flags); /* CONF_ENGINE */
+	ssize_t (*recvmsg)(struct conf_env *self, int fd, struct msghdr *m, int flags);       /* CONF_ENGINE */
 
 	/* "net.ipv4.ip_local_port_range", "40000 40000": as a write to /proc/sys. */
 	int (*sysctl_write)(struct conf_env *self, const char *name, const char *value);

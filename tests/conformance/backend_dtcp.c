@@ -204,6 +204,26 @@ static int dt_sendto(struct conf_env *self, int fd, const void *buf, size_t n, i
 	return ret_settled(st, (int)dtcp_send(st, fd, buf, n, flags));
 }
 
+static ssize_t dt_sendmsg(struct conf_env *self, int fd, const struct msghdr *m, int flags)
+{
+	struct dtcp_stack *st = op_begin(self);
+	ssize_t r = dtcp_sendmsg(st, fd, m, flags);
+	int err = errno;
+
+	settle(st);
+	return r < 0 ? -err : r;
+}
+
+static ssize_t dt_recvmsg(struct conf_env *self, int fd, struct msghdr *m, int flags)
+{
+	struct dtcp_stack *st = op_begin(self);
+	ssize_t r = dtcp_recvmsg(st, fd, m, flags);
+	int err = errno;
+
+	settle(st);
+	return r < 0 ? -err : r;
+}
+
 static int dt_sysctl_write(struct conf_env *self, const char *name, const char *value)
 {
 	return ret(dtcp_sysctl_set(op_begin(self), name, value));
@@ -263,6 +283,8 @@ const struct conf_ops conf_dtcp_ops = {
 	.getsockname = dt_getsockname,
 	.getpeername = dt_getpeername,
 	.sendto = dt_sendto,
+	.sendmsg = dt_sendmsg,
+	.recvmsg = dt_recvmsg,
 	.sysctl_write = dt_sysctl_write,
 	.addr_add = dt_addr_add,
 	.addr_del = dt_addr_del,

@@ -224,6 +224,22 @@ static int kern_sendto(struct conf_env *self, int fd, const void *buf, size_t n,
 	return r < 0 ? -errno : (int)r;
 }
 
+static ssize_t kern_sendmsg(struct conf_env *self, int fd, const struct msghdr *m, int flags)
+{
+	ssize_t r = sendmsg(fd, m, flags | MSG_NOSIGNAL);
+
+	(void)self;
+	return r < 0 ? -errno : r;
+}
+
+static ssize_t kern_recvmsg(struct conf_env *self, int fd, struct msghdr *m, int flags)
+{
+	ssize_t r = recvmsg(fd, m, flags);
+
+	(void)self;
+	return r < 0 ? -errno : r;
+}
+
 static int sysctl_write(const char *name, const char *value)
 {
 	char path[256];
@@ -317,6 +333,8 @@ const struct conf_ops conf_kernel_ops = {
 	.getsockname = kern_getsockname,
 	.getpeername = kern_getpeername,
 	.sendto = kern_sendto,
+	.sendmsg = kern_sendmsg,
+	.recvmsg = kern_recvmsg,
 	.sysctl_write = kern_sysctl_write,
 	.addr_add = kern_addr_add,
 	.addr_del = kern_addr_del,

@@ -275,6 +275,33 @@ static void sysctl_range_validation(struct conf_ctx *c)
 	CONF_EXPECT_ERR(c, conf_sysctl_try(c, range, "0 100"), EINVAL);
 }
 
+/* tcp_init_sock(): a TCP socket's buffers start at tcp_rmem[1] and
+ * tcp_wmem[1] (read when the socket is made); SO_RCVBUF / SO_SNDBUF store
+ * twice what they are given; tcp_rmem takes three values, each at least 1. */
+static void socket_buffers_follow_tcp_rmem_wmem(struct conf_ctx *c)
+{
+	int fd4, fd6, fd;
+
+	conf_sysctl(c, "net.ipv4.tcp_rmem", "4096 65536 6291456");
+	conf_sysctl(c, "net.ipv4.tcp_wmem", "4096 32768 4194304");
+	fd4 = conf_socket(c, AF_INET, "");
+	fd6 = conf_socket(c, AF_INET6, "");
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, fd4, SOL_SOCKET, SO_RCVBUF), 65536);
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, fd4, SOL_SOCKET, SO_SNDBUF), 32768);
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, fd6, SOL_SOCKET, SO_RCVBUF), 65536);
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, fd6, SOL_SOCKET, SO_SNDBUF), 32768);
+	conf_sysctl(c, "net.ipv4.tcp_rmem", "4096 100000 6291456");
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, fd4, SOL_SOCKET, SO_RCVBUF), 65536);   /* not retroactive */
+	fd = conf_socket(c, AF_INET, "");
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, fd, SOL_SOCKET, SO_RCVBUF), 100000);
+	CONF_EXPECT_ERR(c, conf_sysctl_try(c, "net.ipv4.tcp_rmem", "0 65536 6291456"), EINVAL);
+	CONF_EXPECT_ERR(c, conf_sysctl_try(c, "net.ipv4.tcp_wmem", "4096 x"), EINVAL);
+	CONF_EXPECT_ERR(c, conf_setsockopt_int(c, fd, SOL_SOCKET, SO_RCVBUF, 10000), 0);
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, fd, SOL_SOCKET, SO_RCVBUF), 20000);
+	CONF_EXPECT_ERR(c, conf_setsockopt_int(c, fd, SOL_SOCKET, SO_SNDBUF, 10000), 0);
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, fd, SOL_SOCKET, SO_SNDBUF), 20000);
+}
+
 static void odd_sized_range_bind0(struct conf_ctx *c)
 {
 	int fd, err;
@@ -540,6 +567,112 @@ static void make_timewait(struct conf_ctx *c, int fd, const char *dst, int dport
 	conf_wait_ms(c, 20);
 	conf_close(c, s);
 	conf_wait_ms(c, 50);
+}
+
+/* A connected pair over loopback: *cl connected to 127.0.0.2:5000, *sv
+ * the accepted end. */
+static void stream_pair(struct conf_ctx *c, int *cl, int *sv)
+{
+	int l = conf_listener(c, "127.0.0.2", 5000);
+
+	*cl = conf_socket(c, AF_INET, NULL);
+	CONF_EXPECT_ERR(c, conf_connect(c, *cl, "127.0.0.2", 5000), 0);
+	*sv = conf_accept(c, l);
+}
+
+/* sendmsg() gathers and recvmsg() scatters; on a stream socket recvmsg()
+ * names no sender and passes no ancillary data: msg_namelen, msg_controllen
+ * and msg_flags come back 0. */
+static void sendmsg_recvmsg_iov(struct conf_ctx *c)
+{
+	char a[] = "abc", b[] = "defgh", r1[3], r2[16], name[128], ctl[64];
+	struct iovec out[3] = { { a, 3 }, { NULL, 0 }, { b, 5 } };
+	struct iovec in[2] = { { r1, sizeof(r1) }, { r2, sizeof(r2) } };
+	struct msghdr m = { .msg_iov = out, .msg_iovlen = 3 };
+	int cl, sv;
+	ssize_t n;
+
+	stream_pair(c, &cl, &sv);
+	CONF_EXPECT_ERR(c, conf_sendmsg(c, cl, &m, 0, &n), 0);
+	CONF_EXPECT_EQ(c, n, 8);
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = in;
+	m.msg_iovlen = 2;
+	m.msg_name = name;
+	m.msg_namelen = sizeof(name);
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	m.msg_flags = 0x7fff;
+	CONF_EXPECT_ERR(c, conf_recvmsg(c, sv, &m, 0, &n), 0);
+	CONF_EXPECT_EQ(c, n, 8);
+	CONF_EXPECT_EQ(c, memcmp(r1, "abc", 3), 0);
+	CONF_EXPECT_EQ(c, memcmp(r2, "defgh", 5), 0);
+	CONF_EXPECT_EQ(c, m.msg_namelen, 0);
+	CONF_EXPECT_EQ(c, m.msg_controllen, 0);
+	CONF_EXPECT_EQ(c, m.msg_flags, 0);
+}
+
+/* recv flags on TCP: MSG_PEEK|MSG_WAITALL waits for the whole request and
+ * consumes nothing; MSG_TRUNC drops bytes without copying them; MSG_OOB
+ * with no urgent data is EINVAL; MSG_WAITALL reads exactly the request. */
+static void recv_flags_on_stream(struct conf_ctx *c)
+{
+	char data[] = "0123456789", buf[16];
+	struct iovec io = { data, 10 };
+	struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1 };
+	int cl, sv;
+	ssize_t n;
+
+	stream_pair(c, &cl, &sv);
+	CONF_EXPECT_ERR(c, conf_sendmsg(c, cl, &m, 0, &n), 0);
+	io.iov_base = buf;
+	io.iov_len = 10;
+	CONF_EXPECT_ERR(c, conf_recvmsg(c, sv, &m, MSG_PEEK | MSG_WAITALL, &n), 0);
+	CONF_EXPECT_EQ(c, n, 10);
+	CONF_EXPECT_EQ(c, memcmp(buf, "0123456789", 10), 0);
+	memset(buf, 'z', sizeof(buf));
+	io.iov_len = 4;
+	CONF_EXPECT_ERR(c, conf_recvmsg(c, sv, &m, MSG_TRUNC, &n), 0);
+	CONF_EXPECT_EQ(c, n, 4);
+	CONF_EXPECT_EQ(c, buf[0], 'z');
+	CONF_EXPECT_ERR(c, conf_recvmsg(c, sv, &m, MSG_OOB, &n), EINVAL);
+	io.iov_len = 6;
+	CONF_EXPECT_ERR(c, conf_recvmsg(c, sv, &m, MSG_WAITALL, &n), 0);
+	CONF_EXPECT_EQ(c, n, 6);
+	CONF_EXPECT_EQ(c, memcmp(buf, "456789", 6), 0);
+	CONF_EXPECT_ERR(c, conf_recvmsg(c, sv, &m, MSG_DONTWAIT, &n), EAGAIN);
+}
+
+/* The iovec checks of sendmsg()/recvmsg(): more than UIO_MAXIOV (1024)
+ * entries is EMSGSIZE, a length that is negative as a ssize_t EINVAL, a
+ * NULL base with a length EFAULT; an empty vector sends nothing. */
+static void msg_iovec_errors(struct conf_ctx *c)
+{
+	static struct iovec many[1025];
+	char byte = 'x';
+	struct iovec bad[2] = { { &byte, 1 }, { &byte, (size_t)-1 } };
+	struct iovec null_base[2] = { { &byte, 1 }, { NULL, 5 } };
+	struct msghdr m = { .msg_iov = many, .msg_iovlen = 1025 };
+	int cl, sv;
+	ssize_t n;
+
+	stream_pair(c, &cl, &sv);
+	for (int i = 0; i < 1025; i++)
+		many[i] = (struct iovec){ &byte, 1 };
+	CONF_EXPECT_ERR(c, conf_sendmsg(c, cl, &m, 0, &n), EMSGSIZE);
+	CONF_EXPECT_ERR(c, conf_recvmsg(c, sv, &m, MSG_DONTWAIT, &n), EMSGSIZE);
+	m.msg_iovlen = 1024;
+	CONF_EXPECT_ERR(c, conf_sendmsg(c, cl, &m, 0, &n), 0);
+	CONF_EXPECT_EQ(c, n, 1024);
+	m.msg_iov = bad;
+	m.msg_iovlen = 2;
+	CONF_EXPECT_ERR(c, conf_sendmsg(c, cl, &m, 0, &n), EINVAL);
+	m.msg_iov = null_base;
+	CONF_EXPECT_ERR(c, conf_sendmsg(c, cl, &m, 0, &n), EFAULT);
+	m.msg_iov = NULL;
+	m.msg_iovlen = 0;
+	CONF_EXPECT_ERR(c, conf_sendmsg(c, cl, &m, 0, &n), 0);
+	CONF_EXPECT_EQ(c, n, 0);
 }
 
 static void bind_over_timewait(struct conf_ctx *c)
@@ -1459,6 +1592,7 @@ const struct conf_case conf_cases[] = {
 	CASE(autobind_reuse_sysctl, "8.2", 0),
 	CASE(reserved_ports, "8.2", 0),
 	CASE(sysctl_range_validation, "8.2", 0),
+	CASE(socket_buffers_follow_tcp_rmem_wmem, "8.2", 0),
 	CASE(odd_sized_range_bind0, "8.2", 0),
 	CASE(capacity_bind0, "8.2", 0),
 	/* 8.3 bind() with the option */
@@ -1530,6 +1664,10 @@ const struct conf_case conf_cases[] = {
 	CASE(listen_noport_bound, "8.7", 0),
 	CASE(listen_noport_exhausted, "8.7", 0),
 	CASE(sendto_unconnected, "8.7", CONF_ENGINE),
+	/* data calls */
+	CASE(sendmsg_recvmsg_iov, "io", CONF_ENGINE),
+	CASE(recv_flags_on_stream, "io", CONF_ENGINE),
+	CASE(msg_iovec_errors, "io", CONF_ENGINE),
 	/* bind_wildcard: first, second, plain, reuse */
 	WILDCARD(v4_any, v4_any, "0UUUU0UU", "00UUU0UU"),
 	WILDCARD(v4_any, v4_lo, "0UUUU0UU", "00UUU0UU"),

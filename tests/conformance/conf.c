@@ -365,6 +365,22 @@ int conf_sendto(struct conf_ctx *c, int fd, const char *addr, int port, int flag
 	return pos(c->ops->sendto(c->env, fd, &byte, 1, flags, (struct sockaddr *)&ss, len));
 }
 
+int conf_sendmsg(struct conf_ctx *c, int fd, const struct msghdr *m, int flags, ssize_t *n)
+{
+	ssize_t r = c->ops->sendmsg ? c->ops->sendmsg(c->env, fd, m, flags) : -ENOSYS;
+
+	*n = r < 0 ? -1 : r;
+	return r < 0 ? (int)-r : 0;
+}
+
+int conf_recvmsg(struct conf_ctx *c, int fd, struct msghdr *m, int flags, ssize_t *n)
+{
+	ssize_t r = c->ops->recvmsg ? c->ops->recvmsg(c->env, fd, m, flags) : -ENOSYS;
+
+	*n = r < 0 ? -1 : r;
+	return r < 0 ? (int)-r : 0;
+}
+
 int conf_sysctl_try(struct conf_ctx *c, const char *name, const char *value)
 {
 	return pos(c->ops->sysctl_write(c->env, name, value));

@@ -81,6 +81,9 @@ int conf_getsockname(struct conf_ctx *c, int fd, void *sa, socklen_t *len);
 int conf_getpeername(struct conf_ctx *c, int fd, void *sa, socklen_t *len);
 int conf_sendto(struct conf_ctx *c, int fd, const char *addr, int port, int flags);
 int conf_sysctl_try(struct conf_ctx *c, const char *name, const char *value);
+/* sendmsg()/recvmsg(): 0 or the errno; the byte count goes to *n. */
+int conf_sendmsg(struct conf_ctx *c, int fd, const struct msghdr *m, int flags, ssize_t *n);
+int conf_recvmsg(struct conf_ctx *c, int fd, struct msghdr *m, int flags, ssize_t *n);
 
 /* The option's int value (getsockopt failure recorded, -1 returned). */
 int conf_getsockopt_int(struct conf_ctx *c, int fd, int level, int name);

@@ -180,3 +180,20 @@ Test(config, many_addresses_indexed)
 	cr_assert_not_null(ifaddr_route(&st->ifs, &a), "the /64 still routes");
 	cr_assert_lt(st->ifs.nprefix, 10, "a handful of distinct prefixes");
 }
+
+/* tcp_rmem / tcp_wmem: three ints, each at least 1 (proc_dointvec_minmax
+ * with SYSCTL_ONE); a shorter write changes the leading values only, and a
+ * bad value stops the write where it is. */
+Test(config, tcp_rmem_wmem)
+{
+	cr_assert_str_eq(get("net.ipv4.tcp_rmem"), "4096\t131072\t6291456");
+	cr_assert_str_eq(get("net.ipv4.tcp_wmem"), "4096\t16384\t4194304");
+	cr_assert_eq(set("net.ipv4.tcp_rmem", "8192"), 0);
+	cr_assert_str_eq(get("net.ipv4.tcp_rmem"), "8192\t131072\t6291456");
+	cr_assert_eq(set("net.ipv4.tcp_rmem", "4096 0 1"), EINVAL);
+	cr_assert_str_eq(get("net.ipv4.tcp_rmem"), "4096\t131072\t6291456", "written up to the bad value");
+	cr_assert_eq(set("net.ipv4.tcp_wmem", "-1 2 3"), EINVAL);
+	cr_assert_eq(set("net.ipv4.tcp_wmem", "1 2 3 junk"), 0, "past the third value is ignored");
+	cr_assert_str_eq(get("net.ipv4.tcp_wmem"), "1\t2\t3");
+	cr_assert_eq(set("net.ipv4.tcp_wmem", "2147483648"), EINVAL);
+}

@@ -386,6 +386,29 @@ Test(tcp, linger_zero_resets)
 	cr_assert_eq(st->eh.count, 0, "no TIME_WAIT after an abort");
 }
 
+/* SO_LINGER with a timeout: close() sends the FIN and returns once the peer
+ * has acknowledged it (here after the peer's delayed ACK), not before. */
+Test(tcp, linger_waits_for_the_fin_ack)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL);
+	struct linger lg = { 1, 5 };
+	struct inet_sock *csk = th_sk(c);
+	char buf[128];
+	uint64_t t0;
+
+	cr_assert_eq(dtcp_setsockopt(st, c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	cr_assert_eq(dtcp_send(st, c, buf, 100, MSG_DONTWAIT), 100);
+	th_tick_ns = 100000;
+	t0 = th_now_ns;
+	cr_assert_eq(dtcp_close(st, c), 0);
+	th_tick_ns = 0;
+	cr_assert_eq(csk->state, INET_FIN_WAIT2, "close() returned with the FIN acknowledged");
+	cr_assert_geq(th_now_ns - t0, TCP_DELACK_MS * 1000000ull, "it waited for the peer's (delayed) ACK");
+	cr_assert_lt(th_now_ns - t0, 1000000000ull);
+	cr_assert_eq(dtcp_recv(st, a, buf, sizeof(buf), 0), 100);
+	cr_assert_eq(dtcp_recv(st, a, buf, sizeof(buf), 0), 0, "then the end of the stream");
+}
+
 Test(tcp, buffer_sizes_and_info)
 {
 	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL), v = 10000;

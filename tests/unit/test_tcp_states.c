@@ -2031,3 +2031,69 @@ Test(tcp_states, delayed_ack_and_retransmission_share_the_timer)
 	cr_assert_eq(s.ack, c.irs + 1 + off);
 	cr_assert_eq(st->tcpc.TcpRetransSegs, 1);
 }
+
+/* MSG_MORE corks: full segments go, a short last one waits for the next
+ * send without the flag, even with nothing in flight or TCP_NODELAY. */
+Test(tcp_states, msg_more_holds_the_short_tail)
+{
+	static uint8_t buf[2510];
+	struct conn c;
+	struct out s;
+	int one = 1;
+
+	active_open_full(&c, false);
+	cr_assert_eq(dtcp_setsockopt(st, c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	for (uint32_t i = 0; i < sizeof(buf); i++)
+		buf[i] = pat(i);
+	/* MSS 1000 less 12 bytes of timestamps: two full segments, 524 held. */
+	cr_assert_eq(dtcp_send(st, c.fd, buf, 2500, MSG_MORE | MSG_DONTWAIT), 2500);
+	for (int i = 0; i < 2; i++) {
+		s = take();
+		cr_assert_eq(s.len, 988);
+		check_payload(&c, &s);
+	}
+	expect_none("the short tail waits");
+	adv_ms(50);
+	expect_none("still corked");
+	cr_assert_eq(dtcp_send(st, c.fd, buf, 0, 0), 0);
+	expect_none("an empty send pushes nothing (tcp_sendmsg copies nothing)");
+	cr_assert_eq(dtcp_send(st, c.fd, buf + 2500, 10, 0), 10);
+	s = take1(&c);
+	cr_assert_eq(s.len, 534, "uncorked by a send without MSG_MORE");
+	check_payload(&c, &s);
+	cr_assert_eq(dtcp_send(st, c.fd, buf, 1, MSG_OOB), -1);
+	cr_assert_eq(errno, EOPNOTSUPP, "no urgent data");
+}
+
+/* SO_LINGER with a timeout and a silent peer: close() gives up after
+ * l_linger seconds, returns 0, and the connection goes on closing. */
+Test(tcp_states, linger_timeout_then_close_goes_on)
+{
+	struct linger lg = { 1, 2 };
+	struct inet_sock *sk;
+	struct conn c;
+	struct out s;
+	uint64_t t0;
+
+	active_open_full(&c, false);
+	sk = th_sk(c.fd);
+	cr_assert_eq(dtcp_setsockopt(st, c.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	cr_assert_eq(dtcp_fcntl(st, c.fd, F_SETFL, O_NONBLOCK), 0);
+	app_send(&c, 100);
+	s = take1(&c);
+	cr_assert_eq(s.len, 100);
+	th_tick_ns = 1000000;
+	t0 = th_now_ns;
+	cr_assert_eq(dtcp_close(st, c.fd), 0, "O_NONBLOCK does not shorten the linger");
+	th_tick_ns = 0;
+	cr_assert_geq(th_now_ns - t0, 2000000000ull, "it lingered 2 s");
+	cr_assert_lt(th_now_ns - t0, 2500000000ull);
+	cr_assert_eq(sk->state, INET_FIN_WAIT1, "the FIN is still unacknowledged");
+	cr_assert_eq(st->socks.count, 0, "the descriptor is gone");
+	s = take();
+	cr_assert_eq(s.flags, TCP_FLAG_FIN | TCP_FLAG_ACK, "the FIN went at once");
+	cr_assert_geq(st->tcpc.TcpRetransSegs, 2, "and the data and FIN were retransmitted meanwhile");
+	drop_all();
+	ack_in(&c, c.iss + 102);
+	cr_assert_eq(sk->state, INET_FIN_WAIT2);
+}
