@@ -332,16 +332,49 @@ bool ifaddr_is_loopback(const struct in6_addr *a)
 	return addr_eq(a, &lo6);
 }
 
-/* The address entry whose prefix holds dst, longest first; an exact local
- * address wins outright. */
-static const struct ifaddr_entry *route_entry(const struct ifaddr_table *t, const struct in6_addr *dst,
-                                              const struct netif **out_if, bool *exact)
+static bool prefix_holds(bool v4, const struct in6_addr *net, uint8_t len, const struct in6_addr *a)
+{
+	if (v4 != addr_is_mapped(a))
+		return false;
+	return v4 ? ((addr_v4(net) ^ addr_v4(a)) & v4_mask(len)) == 0 : v6_prefix_match(net, a, len);
+}
+
+/* The source entry for traffic leaving nif through gateway gw towards dst:
+ * an address of dst's family on nif, the one whose prefix holds the gateway
+ * first, and for IPv6 a link-local one only for a link-local dst. */
+static const struct ifaddr_entry *route_source(const struct netif *nif, const struct in6_addr *dst,
+                                               const struct in6_addr *gw)
+{
+	bool v4 = addr_is_mapped(dst);
+	const struct ifaddr_entry *any = NULL;
+
+	for (uint32_t i = 0; i < nif->naddr; i++) {
+		const struct ifaddr_entry *e = &nif->addrs[i];
+
+		if (e->v4 != v4 || (!v4 && addr_is_linklocal6(&e->addr) != addr_is_linklocal6(dst)))
+			continue;
+		if (prefix_holds(v4, &e->addr, e->prefix, gw))
+			return e;
+		if (!any)
+			any = e;
+	}
+	return any;
+}
+
+/* The route to dst: the source entry, the interface, whether dst is itself
+ * a local address, and the next hop. Longest prefix first, among the
+ * connected prefixes and the routes; an exact local address wins outright. */
+static const struct ifaddr_entry *route_entry_nh(const struct ifaddr_table *t, const struct in6_addr *dst,
+                                                 const struct netif **out_if, bool *exact, struct in6_addr *nh)
 {
 	bool v4 = addr_is_mapped(dst);
 	const struct ifaddr_slot *sl = index_find(t, dst);
 	const struct ifaddr_prefix *best = NULL;
+	const struct ifaddr_gwroute *rt = NULL;
 
 	*exact = false;
+	if (nh)
+		*nh = *dst;
 	if (sl) {
 		*exact = true;
 		*out_if = &t->ifs[sl->nif];
@@ -352,9 +385,27 @@ static const struct ifaddr_entry *route_entry(const struct ifaddr_table *t, cons
 
 		if (p->v4 != v4 || (best && p->len <= best->len))
 			continue;
-		if (v4 ? ((addr_v4(&p->net) ^ addr_v4(dst)) & v4_mask(p->len)) == 0
-		       : v6_prefix_match(&p->net, dst, p->len))
+		if (prefix_holds(v4, &p->net, p->len, dst))
 			best = p;
+	}
+	for (uint32_t i = 0; i < t->nroutes; i++) {
+		const struct ifaddr_gwroute *r = &t->routes[i];
+
+		if ((best && r->len <= best->len) || (rt && r->len <= rt->len))
+			continue;
+		if (prefix_holds(r->v4, &r->net, r->len, dst))
+			rt = r;
+	}
+	if (rt) {
+		const struct netif *nif = &t->ifs[rt->nif];
+		const struct ifaddr_entry *e = route_source(nif, dst, rt->has_gw ? &rt->gw : dst);
+
+		if (!e)
+			return NULL;
+		*out_if = nif;
+		if (nh && rt->has_gw)
+			*nh = rt->gw;
+		return e;
 	}
 	if (!best)
 		return NULL;
@@ -362,17 +413,125 @@ static const struct ifaddr_entry *route_entry(const struct ifaddr_table *t, cons
 	return &t->ifs[best->nif].addrs[best->idx];
 }
 
-struct netif *ifaddr_route(struct ifaddr_table *t, const struct in6_addr *dst)
+static const struct ifaddr_entry *route_entry(const struct ifaddr_table *t, const struct in6_addr *dst,
+                                              const struct netif **out_if, bool *exact)
+{
+	return route_entry_nh(t, dst, out_if, exact, NULL);
+}
+
+struct netif *ifaddr_route_nh(struct ifaddr_table *t, const struct in6_addr *dst, struct in6_addr *nexthop)
 {
 	const struct netif *nif = NULL;
 	bool exact;
 
-	if (!route_entry(t, dst, &nif, &exact))
+	if (!route_entry_nh(t, dst, &nif, &exact, nexthop))
 		return NULL;
 	/* Every local address is reached over the loopback interface. */
 	if (exact || nif->loopback)
 		return &t->ifs[0];
 	return (struct netif *)nif;
+}
+
+struct netif *ifaddr_route(struct ifaddr_table *t, const struct in6_addr *dst)
+{
+	return ifaddr_route_nh(t, dst, NULL);
+}
+
+/* "default" or a CIDR whose host bits are zero. */
+static int parse_route_dst(const char *dst, bool v4_default, struct ifaddr_entry *e)
+{
+	int err;
+
+	if (dst && !strcmp(dst, "default")) {
+		memset(e, 0, sizeof(*e));
+		e->v4 = v4_default;
+		if (v4_default)
+			addr_set_mapped(&e->addr, 0);
+		return 0;
+	}
+	if (dst && !strchr(dst, '/'))
+		return -EINVAL;
+	err = parse_cidr(dst, e);
+	if (err)
+		return err;
+	if (e->v4 && (ntohl(addr_v4(&e->addr)) & ~ntohl(v4_mask(e->prefix))) != 0)
+		return -EINVAL;
+	if (!e->v4) {
+		struct in6_addr m = IN6ADDR_ANY_INIT;
+
+		for (unsigned b = 0; b < e->prefix; b++)
+			m.s6_addr[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+		for (unsigned i = 0; i < 16; i++)
+			if (e->addr.s6_addr[i] & ~m.s6_addr[i])
+				return -EINVAL;
+	}
+	return 0;
+}
+
+int ifaddr_route_add(struct ifaddr_table *t, const char *dst, const char *via, const char *ifname)
+{
+	struct netif *nif = ifname ? ifaddr_find_if(t, ifname) : NULL;
+	struct ifaddr_gwroute r;
+	struct ifaddr_entry d, g;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	if (via) {
+		err = parse_cidr(via, &g);
+		if (err || strchr(via, '/'))
+			return -EINVAL;
+	}
+	err = parse_route_dst(dst, via ? g.v4 : true, &d);
+	if (err)
+		return err;
+	if (via && g.v4 != d.v4)
+		return -EINVAL;
+	if (!nif)
+		return -ENODEV;
+	if (via) {
+		/* fib_check_nh(): the gateway must be on a connected prefix of the
+		 * device (an IPv6 link-local gateway is on every link). */
+		bool onlink = !g.v4 && addr_is_linklocal6(&g.addr);
+
+		for (uint32_t i = 0; i < nif->naddr && !onlink; i++)
+			onlink = nif->addrs[i].v4 == g.v4 && prefix_holds(g.v4, &nif->addrs[i].addr, nif->addrs[i].prefix,
+			                                                  &g.addr);
+		if (!onlink)
+			return -ENETUNREACH;
+		r.gw = g.addr;
+		r.has_gw = true;
+	}
+	for (uint32_t i = 0; i < t->nroutes; i++)
+		if (t->routes[i].v4 == d.v4 && t->routes[i].len == d.prefix && addr_eq(&t->routes[i].net, &d.addr))
+			return -EEXIST;
+	if (t->nroutes == IFADDR_ROUTES_MAX)
+		return -ENOSPC;
+	r.net = d.addr;
+	r.len = d.prefix;
+	r.v4 = d.v4;
+	r.nif = (uint16_t)(nif - t->ifs);
+	t->routes[t->nroutes++] = r;
+	return 0;
+}
+
+int ifaddr_route_del(struct ifaddr_table *t, const char *dst)
+{
+	struct ifaddr_entry d;
+	int err;
+
+	/* "default" alone names the IPv4 one, as "ip route del default" does. */
+	err = parse_route_dst(dst, true, &d);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < t->nroutes; i++) {
+		struct ifaddr_gwroute *r = &t->routes[i];
+
+		if (r->v4 == d.v4 && r->len == d.prefix && addr_eq(&r->net, &d.addr)) {
+			*r = t->routes[--t->nroutes];
+			return 0;
+		}
+	}
+	return -ESRCH;
 }
 
 int ifaddr_select_source(const struct ifaddr_table *t, const struct in6_addr *dst,

@@ -44,6 +44,18 @@ struct ifaddr_prefix {
 	bool v4;
 };
 
+/* A route through a gateway (or a device route): "default via 198.18.0.1
+ * dev eth0". Connected prefixes come from the addresses themselves. */
+struct ifaddr_gwroute {
+	struct in6_addr net;          /* masked; IPv4 mapped */
+	struct in6_addr gw;           /* the next hop; unspecified: on-link */
+	uint16_t nif;
+	uint8_t len;                  /* in the family's own bits */
+	bool v4, has_gw;
+};
+
+#define IFADDR_ROUTES_MAX 32
+
 struct ifaddr_table {
 	uint32_t nif;
 	struct netif ifs[8];
@@ -55,6 +67,9 @@ struct ifaddr_table {
 	 * one subnet): routing and broadcast checks walk these. */
 	struct ifaddr_prefix *prefixes;
 	uint32_t nprefix, prefix_cap;
+	/* Gateway and device routes (ip route add ...): a handful. */
+	struct ifaddr_gwroute routes[IFADDR_ROUTES_MAX];
+	uint32_t nroutes;
 };
 
 enum v4_addr_class { V4_LOCAL, V4_BROADCAST, V4_MULTICAST, V4_ANY, V4_OTHER };
@@ -62,8 +77,18 @@ enum v4_addr_class { V4_LOCAL, V4_BROADCAST, V4_MULTICAST, V4_ANY, V4_OTHER };
 int ifaddr_init(struct ifaddr_table *t);
 /* A new interface without a link; its ifindex, or -EEXIST / -ENOSPC. */
 int ifaddr_add_if(struct ifaddr_table *t, const char *name, bool loopback);
-/* The interface whose connected prefix holds dst (longest prefix), or NULL. */
+/* The interface whose connected prefix or route holds dst (longest prefix;
+ * a connected prefix wins a tie), or NULL. */
 struct netif *ifaddr_route(struct ifaddr_table *t, const struct in6_addr *dst);
+/* As ifaddr_route(), and *nexthop: dst itself on-link, else the gateway. */
+struct netif *ifaddr_route_nh(struct ifaddr_table *t, const struct in6_addr *dst, struct in6_addr *nexthop);
+/* ip route add DST [via GW] dev IF: dst is "default" or a CIDR (host bits
+ * must be zero). 0, -EINVAL (bad text, families differ, host bits set),
+ * -ENODEV, -ENETUNREACH (the gateway is not on a connected prefix of the
+ * interface), -EEXIST (that destination already has a route) or -ENOSPC. */
+int ifaddr_route_add(struct ifaddr_table *t, const char *dst, const char *via, const char *ifname);
+/* ip route del DST: 0, -EINVAL or -ESRCH (no such route). */
+int ifaddr_route_del(struct ifaddr_table *t, const char *dst);
 void ifaddr_fini(struct ifaddr_table *t);
 struct netif *ifaddr_find_if(struct ifaddr_table *t, const char *name);
 int ifaddr_add(struct ifaddr_table *t, const char *ifname, const char *cidr);

@@ -58,6 +58,7 @@ static void stack_destroy(struct dtcp_stack *st)
 	pool_fini(&st->ooo_range_pool);
 	neigh_table_fini(st, &st->nt);
 	ifaddr_fini(&st->ifs);
+	pmtu_fini(&st->pmtu);
 	link_loopback_destroy(st->lo_link);
 	free(st->perturb);
 	free(st);
@@ -227,6 +228,20 @@ int dtcp_addr_del(struct dtcp_stack *st, const char *ifname, const char *cidr)
 	if (!st)
 		return api_ret(-EINVAL);
 	return api_ret(ifaddr_del(&st->ifs, ifname, cidr));
+}
+
+int dtcp_route_add(struct dtcp_stack *st, const char *dst, const char *via, const char *ifname)
+{
+	if (!st)
+		return api_ret(-EINVAL);
+	return api_ret(ifaddr_route_add(&st->ifs, dst, via, ifname));
+}
+
+int dtcp_route_del(struct dtcp_stack *st, const char *dst)
+{
+	if (!st)
+		return api_ret(-EINVAL);
+	return api_ret(ifaddr_route_del(&st->ifs, dst));
 }
 
 void dtcp_cred_set(struct dtcp_stack *st, uid_t uid, uint32_t caps)

@@ -14,6 +14,7 @@
 #include "inet/lhash.h"
 #include "ip/ip.h"
 #include "ip/neigh.h"
+#include "ip/pmtu.h"
 #include "link/link.h"
 #include "pool.h"
 #include "sock/epoll.h"
@@ -50,6 +51,7 @@ struct dtcp_stack {
 	struct inet_counters cnt;
 	struct ip_counters ipc;
 	struct neigh_table nt;
+	struct pmtu_cache pmtu;
 	struct tcp_counters tcpc;
 	struct tcp_rtt_params rtt_params;
 	struct pool ooo_pool, ooo_range_pool;

@@ -66,6 +66,22 @@ int dtcp_addr_add(struct dtcp_stack *st, const char *ifname, const char *cidr);
 int dtcp_addr_del(struct dtcp_stack *st, const char *ifname, const char *cidr);
 
 /**
+ * Add a route, as "ip route add DST [via GW] dev IFNAME": dst is "default"
+ * (the family of via, IPv4 without one) or a CIDR such as "203.0.113.0/24"
+ * or "::/0"; via is a gateway on a connected prefix of the interface (an
+ * IPv6 link-local gateway is always on-link), or NULL for a device route.
+ * Addresses on the interface's own prefixes need no route. The longest
+ * matching prefix wins; a connected prefix wins a tie. At most 32 routes.
+ * @return 0, or -1 with errno EINVAL (bad text, mixed families, host bits
+ *         set in dst), ENODEV, ENETUNREACH (gateway not on-link), EEXIST
+ *         (dst already routed) or ENOSPC.
+ */
+int dtcp_route_add(struct dtcp_stack *st, const char *dst, const char *via, const char *ifname);
+
+/** Remove the route to dst ("default" is IPv4's; "::/0" IPv6's). -1 with EINVAL or ESRCH. */
+int dtcp_route_del(struct dtcp_stack *st, const char *dst);
+
+/**
  * Drive the stack once: receive a burst from every link, run due timers,
  * send what is ready. Single-threaded programs call it in their loop.
  * @return how many packets and timers it processed (0: nothing to do).

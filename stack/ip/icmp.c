@@ -24,8 +24,7 @@ static const uint8_t unreach_errno[16] = {
 
 /* An error about one of our TCP segments: the quoted IP header (from us)
  * and 8 bytes of TCP header are handed to TCP. Fragmentation needed is the
- * path-MTU signal, not an error; PMTU discovery is not done, so it is
- * counted only. */
+ * path-MTU signal (RFC 1191), not an error: its next-hop MTU goes to TCP. */
 static void icmp_error_input(struct dtcp_stack *st, const struct dtcp_pkt *p, const struct icmp_hdr *h)
 {
 	uint8_t q[60 + 8];
@@ -36,7 +35,7 @@ static void icmp_error_input(struct dtcp_stack *st, const struct dtcp_pkt *p, co
 
 	switch (h->type) {
 	case ICMP_DEST_UNREACH:
-		if (h->code >= 16 || h->code == ICMP_FRAG_NEEDED)
+		if (h->code >= 16)
 			return;
 		err = unreach_errno[h->code];
 		abort_req = h->code == ICMP_NET_UNREACH || h->code == ICMP_HOST_UNREACH;
@@ -67,6 +66,11 @@ static void icmp_error_input(struct dtcp_stack *st, const struct dtcp_pkt *p, co
 		memcpy(&dst, q + 16, 4);
 		addr_set_mapped(&l, src);
 		addr_set_mapped(&f, dst);
+	}
+	if (h->type == ICMP_DEST_UNREACH && h->code == ICMP_FRAG_NEEDED) {
+		if (!tcp_icmp_pmtu(st, &l, &f, q + ihl, ntohs(h->seq)))   /* the next-hop MTU field */
+			st->ipc.IcmpInErrors++;
+		return;
 	}
 	if (!tcp_icmp_error(st, &l, &f, q + ihl, err, abort_req))
 		st->ipc.IcmpInErrors++;

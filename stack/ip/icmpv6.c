@@ -29,7 +29,7 @@ static const struct {
 
 /* An error quoting one of our TCP segments (ours carry no extension
  * headers, so TCP follows the quoted header). Packet too big is the
- * path-MTU signal: PMTU discovery is not done, so it is counted only. */
+ * path-MTU signal (RFC 8201): its MTU goes to TCP. */
 static void icmpv6_error_input(struct dtcp_stack *st, const struct dtcp_pkt *p, uint8_t type, uint8_t code)
 {
 	uint8_t q[40 + 8];
@@ -38,6 +38,8 @@ static void icmpv6_error_input(struct dtcp_stack *st, const struct dtcp_pkt *p, 
 	bool fatal = false;
 
 	switch (type) {
+	case 2:   /* packet too big */
+		break;
 	case 1:   /* destination unreachable */
 		if (code < 7) {
 			err = unreach6[code].err;
@@ -57,6 +59,15 @@ static void icmpv6_error_input(struct dtcp_stack *st, const struct dtcp_pkt *p, 
 		return;
 	memcpy(&l, q + 8, 16);
 	memcpy(&f, q + 24, 16);
+	if (type == 2) {
+		uint8_t m[4];
+
+		if (!pkt_read(p, 4, m, 4))
+			return;
+		if (!tcp_icmp_pmtu(st, &l, &f, q + 40, (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | m[2] << 8 | m[3]))
+			st->ipc.Icmp6InErrors++;
+		return;
+	}
 	if (!tcp_icmp_error(st, &l, &f, q + 40, err, fatal))
 		st->ipc.Icmp6InErrors++;
 }
@@ -101,6 +112,7 @@ void icmpv6_input(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_ad
 		c->Icmp6InEchoReplies++;
 		break;
 	case 1:
+	case 2:
 	case 3:
 	case 4:
 		icmpv6_error_input(st, p, h->type, h->code);

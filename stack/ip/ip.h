@@ -62,7 +62,7 @@ int ipv6_output(struct dtcp_stack *st, struct dtcp_pkt *pkt, const struct in6_ad
 
 /* The same on a given interface (link-local and multicast destinations). */
 int ipv6_output_dev(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *pkt, const struct in6_addr *saddr,
-                    const struct in6_addr *daddr, uint8_t nexthdr, uint8_t hop_limit);
+                    const struct in6_addr *daddr, const struct in6_addr *nexthop, uint8_t nexthdr, uint8_t hop_limit);
 
 /* ICMPv6 (RFC 4443), after the IPv6 headers were validated and stripped. */
 void icmpv6_input(struct dtcp_stack *st, struct dtcp_pkt *pkt, const struct in6_addr *saddr,

@@ -94,14 +94,14 @@ int ipv4_output(struct dtcp_stack *st, struct dtcp_pkt *p, uint32_t saddr, uint3
                 uint8_t tos, uint8_t ttl)
 {
 	struct ip_counters *c = &st->ipc;
-	struct in6_addr dst;
+	struct in6_addr dst, nh;
 	struct netif *nif;
 	struct ipv4_hdr *ip;
 	uint32_t tot;
 
 	c->IpOutRequests++;
 	addr_set_mapped(&dst, daddr);
-	nif = ifaddr_route(&st->ifs, &dst);
+	nif = ifaddr_route_nh(&st->ifs, &dst, &nh);
 	if (!nif || !nif->ops) {
 		c->IpOutNoRoutes++;
 		pkt_free_any(st, p);
@@ -137,7 +137,7 @@ int ipv4_output(struct dtcp_stack *st, struct dtcp_pkt *p, uint32_t saddr, uint3
 	} else {
 		ip->check = csum_finish(csum_add_buf(0, ip, sizeof(*ip), false));
 	}
-	return ip_finish_output(st, nif, p, &dst);
+	return ip_finish_output(st, nif, p, &nh);
 }
 
 

@@ -125,7 +125,7 @@ void ipv6_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 }
 
 int ipv6_output_dev(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p, const struct in6_addr *saddr,
-                    const struct in6_addr *daddr, uint8_t nexthdr, uint8_t hop_limit)
+                    const struct in6_addr *daddr, const struct in6_addr *nexthop, uint8_t nexthdr, uint8_t hop_limit)
 {
 	struct ip_counters *c = &st->ipc;
 	struct ipv6_hdr *ip;
@@ -150,13 +150,14 @@ int ipv6_output_dev(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p
 	ip->saddr = *saddr;
 	ip->daddr = *daddr;
 	p->l3_len = sizeof(*ip);
-	return ip_finish_output(st, nif, p, daddr);
+	return ip_finish_output(st, nif, p, nexthop);
 }
 
 int ipv6_output(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_addr *saddr,
                 const struct in6_addr *daddr, uint8_t nexthdr, uint8_t hop_limit)
 {
-	struct netif *nif = ifaddr_route(&st->ifs, daddr);
+	struct in6_addr nh;
+	struct netif *nif = ifaddr_route_nh(&st->ifs, daddr, &nh);
 
 	if (!nif || !nif->ops) {
 		st->ipc.Ip6OutRequests++;
@@ -164,5 +165,5 @@ int ipv6_output(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_addr
 		pkt_free_any(st, p);
 		return -ENETUNREACH;
 	}
-	return ipv6_output_dev(st, nif, p, saddr, daddr, nexthdr, hop_limit);
+	return ipv6_output_dev(st, nif, p, saddr, daddr, &nh, nexthdr, hop_limit);
 }

@@ -97,7 +97,7 @@ static void nd_send(struct dtcp_stack *st, struct netif *nif, uint8_t type, uint
 		eth_xmit(st, nif, p, dst_mac, ETHERTYPE_IPV6);
 		return;
 	}
-	ipv6_output_dev(st, nif, p, src, dst, IPPROTO_ICMPV6, 255);
+	ipv6_output_dev(st, nif, p, src, dst, dst, IPPROTO_ICMPV6, 255);
 }
 
 void nd_solicit(struct dtcp_stack *st, struct netif *nif, const struct in6_addr *target, const uint8_t *unicast_mac)

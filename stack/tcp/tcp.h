@@ -18,6 +18,7 @@ struct tcp_counters {
 	uint64_t TcpExtTCPOFOQueue, TcpExtTW, TcpExtDelayedACKs;
 	uint64_t TcpExtTCPNoEngineDrops;   /* segments for a socket, before the state machine exists */
 	uint64_t TcpExtOutOfWindowIcmps;   /* ICMP errors quoting a sequence number we did not have in flight */
+	uint64_t TcpExtPMTUReductions;     /* connections whose MSS a path-MTU report lowered */
 };
 
 /* A segment received for one of our addresses, at its TCP header; addresses
@@ -34,5 +35,12 @@ void tcp_input(struct dtcp_stack *st, struct dtcp_pkt *pkt, const struct in6_add
  * out. False when no connection matches (Linux counts an input error). */
 bool tcp_icmp_error(struct dtcp_stack *st, const struct in6_addr *laddr, const struct in6_addr *faddr,
                     const uint8_t *th8, int err, bool abort_req);
+
+/* ICMP "fragmentation needed" / ICMPv6 "packet too big" quoting one of our
+ * segments, with the next-hop MTU: the destination's path MTU is learnt
+ * (pmtu.h) and the connection's MSS lowered, what is in flight resent at
+ * the new size. False when no connection matches. */
+bool tcp_icmp_pmtu(struct dtcp_stack *st, const struct in6_addr *laddr, const struct in6_addr *faddr,
+                   const uint8_t *th8, uint32_t mtu);
 
 #endif

@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "ip/csum.h"
 #include "ip/ip.h"
+#include "ip/pmtu.h"
 #include "netif.h"
 #include "pkt.h"
 #include "stack.h"
@@ -85,7 +86,7 @@ static void tcp_take_options(struct tcp_sock *tp, const struct seg_info *si)
 	/* RFC 9293 3.7.1: without an MSS option, 536 (IPv4) or 1220 (IPv6). */
 	uint16_t peer_mss = (si->opts.present & TCP_OPTS_MSS) ? si->opts.mss
 	                    : addr_is_mapped(&tp->inet.daddr) ? 536 : 1220;
-	uint16_t route = tcp_route_mss(tp);
+	uint16_t route = tcp_path_mss(tp);
 
 	tp->mss = peer_mss < route ? peer_mss : route;
 	if (tp->user_mss && tp->user_mss < tp->mss)
@@ -640,20 +641,45 @@ void tcp_input(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_addr 
 	netif_pkt_free(in, p);
 }
 
-bool tcp_icmp_error(struct dtcp_stack *st, const struct in6_addr *laddr, const struct in6_addr *faddr,
-                    const uint8_t *th8, int err, bool abort_req)
+/* The connection an ICMP error quotes, if it may act on it: not TIME_WAIT,
+ * and the quoted sequence number one we sent and have not seen acked
+ * (RFC 5927 4.1: a blind attacker rarely guesses one). *found tells whether
+ * a connection matched at all. A listener's child in SYN_RECV is returned
+ * whatever the sequence number; the caller checks it against the ISS. */
+static struct tcp_sock *tcp_icmp_target(struct dtcp_stack *st, const struct in6_addr *laddr,
+                                        const struct in6_addr *faddr, const uint8_t *th8, uint32_t *seq,
+                                        bool *found)
 {
 	uint16_t lport = (uint16_t)(th8[0] << 8 | th8[1]), fport = (uint16_t)(th8[2] << 8 | th8[3]);
-	uint32_t seq = (uint32_t)th8[4] << 24 | (uint32_t)th8[5] << 16 | (uint32_t)th8[6] << 8 | th8[7];
 	struct inet_sock *sk = ehash_lookup(&st->eh, laddr, lport, faddr, fport);
 	struct tcp_sock *tp;
 
-	/* No connection, or one in TIME_WAIT: nothing to tell anyone. */
-	if (!sk)
-		return false;
-	if (sk->state == INET_TIME_WAIT)
-		return true;
+	*seq = (uint32_t)th8[4] << 24 | (uint32_t)th8[5] << 16 | (uint32_t)th8[6] << 8 | th8[7];
+	*found = sk != NULL;
+	if (!sk || sk->state == INET_TIME_WAIT)
+		return NULL;
 	tp = tcp_sk(sk);
+	if (sk->state == INET_SYN_RECV && tp->parent)
+		return tp;
+	if (seq_lt(*seq, tp->snd_una) || seq_lt(tp->snd_max, *seq)) {
+		st->tcpc.TcpExtOutOfWindowIcmps++;
+		return NULL;
+	}
+	return tp;
+}
+
+bool tcp_icmp_error(struct dtcp_stack *st, const struct in6_addr *laddr, const struct in6_addr *faddr,
+                    const uint8_t *th8, int err, bool abort_req)
+{
+	uint32_t seq;
+	bool found;
+	struct tcp_sock *tp = tcp_icmp_target(st, laddr, faddr, th8, &seq, &found);
+	struct inet_sock *sk;
+
+	/* No connection, or one in TIME_WAIT: nothing to tell anyone. */
+	if (!tp)
+		return found;
+	sk = &tp->inet;
 	if (sk->state == INET_SYN_RECV && tp->parent) {
 		/* A listener's child: only about our SYN-ACK, and only some kinds
 		 * drop it; the listener is never told. */
@@ -665,12 +691,6 @@ bool tcp_icmp_error(struct dtcp_stack *st, const struct in6_addr *laddr, const s
 		}
 		return true;
 	}
-	/* It must quote a sequence number we have sent and not seen acked
-	 * (RFC 5927 4.1): a blind attacker rarely guesses one. */
-	if (seq_lt(seq, tp->snd_una) || seq_lt(tp->snd_max, seq)) {
-		st->tcpc.TcpExtOutOfWindowIcmps++;
-		return true;
-	}
 	if (sk->state == INET_SYN_SENT || sk->state == INET_SYN_RECV) {
 		tcp_done(tp, err);   /* wakes a connect() in progress */
 		return true;
@@ -678,5 +698,42 @@ bool tcp_icmp_error(struct dtcp_stack *st, const struct in6_addr *laddr, const s
 	/* Without IP_RECVERR, only an error on timeout (RFC 1122 4.2.3.9:
 	 * soft errors do not abort). */
 	tp->err_soft = (uint8_t)err;
+	return true;
+}
+
+bool tcp_icmp_pmtu(struct dtcp_stack *st, const struct in6_addr *laddr, const struct in6_addr *faddr,
+                   const uint8_t *th8, uint32_t mtu)
+{
+	uint32_t seq, dev_mtu, path;
+	bool found;
+	struct tcp_sock *tp = tcp_icmp_target(st, laddr, faddr, th8, &seq, &found);
+	struct netif *nif;
+	uint16_t mss;
+
+	/* tcp_v4_err() / tcp_v6_err(): a child in SYN_RECV ignores it (not
+	 * fatal); so does a connection that is gone. */
+	if (!tp || (tp->inet.state == INET_SYN_RECV && tp->parent))
+		return found;
+	/* tcp_v6_err(): a "packet too big" below the IPv6 minimum is ignored. */
+	if (!addr_is_mapped(faddr) && mtu < PMTU_MIN_V6)
+		return true;
+	nif = ifaddr_route(&st->ifs, faddr);
+	dev_mtu = nif ? nif->info.mtu : 1280;
+	path = pmtu_report(st, faddr, mtu, dev_mtu);
+	mss = (uint16_t)(path - (addr_is_mapped(faddr) ? 40 : 60));
+	/* tcp_v4_mtu_reduced(): a smaller MSS from now on, and what is in
+	 * flight goes again at the new size (tcp_simple_retransmit(): a
+	 * repair, not a loss: cwnd is not cut). */
+	if (tp->inet.state == INET_SYN_SENT || mss >= tp->mss)
+		return true;
+	tp->mss = mss;
+	if (tp->user_mss && tp->user_mss < tp->mss)
+		tp->mss = tp->user_mss;
+	tp->cc.smss = tcp_send_mss(tp);
+	st->tcpc.TcpExtPMTUReductions++;
+	if (tp->snd_una != tp->snd_max) {
+		tp->snd_nxt = tp->snd_una;
+		tcp_push(tp);
+	}
 	return true;
 }

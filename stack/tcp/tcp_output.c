@@ -7,19 +7,32 @@
 #include "addr.h"
 #include "ip/csum.h"
 #include "ip/ip.h"
+#include "ip/pmtu.h"
 #include "netif.h"
 #include "pkt.h"
 #include "stack.h"
 #include "tcp/tcp_opts.h"
 #include "tcp/tcp_sock.h"
 
-uint16_t tcp_route_mss(struct tcp_sock *tp)
+static uint16_t mss_of_mtu(const struct tcp_sock *tp, uint32_t mtu)
 {
-	struct netif *nif = ifaddr_route(&tp->st->ifs, &tp->inet.daddr);
-	uint32_t mtu = nif ? nif->info.mtu : 1280;
 	uint32_t hdrs = addr_is_mapped(&tp->inet.daddr) ? 40 : 60;
 
 	return (uint16_t)(mtu > hdrs + 64 ? mtu - hdrs : 536);
+}
+
+uint16_t tcp_route_mss(struct tcp_sock *tp)
+{
+	struct netif *nif = ifaddr_route(&tp->st->ifs, &tp->inet.daddr);
+
+	return mss_of_mtu(tp, nif ? nif->info.mtu : 1280);
+}
+
+uint16_t tcp_path_mss(struct tcp_sock *tp)
+{
+	struct netif *nif = ifaddr_route(&tp->st->ifs, &tp->inet.daddr);
+
+	return mss_of_mtu(tp, pmtu_get(tp->st, &tp->inet.daddr, nif ? nif->info.mtu : 1280));
 }
 
 uint32_t tcp_rcv_window(const struct tcp_sock *tp)

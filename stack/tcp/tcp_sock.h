@@ -122,8 +122,10 @@ void tcp_send_ack(struct tcp_sock *tp);
 void tcp_send_active_reset(struct tcp_sock *tp);
 /* The receive window to advertise, in bytes. */
 uint32_t tcp_rcv_window(const struct tcp_sock *tp);
-/* MSS from the route of the connection's destination. */
+/* MSS from the device MTU of the route to the destination (what a SYN offers). */
 uint16_t tcp_route_mss(struct tcp_sock *tp);
+/* The same from the path MTU, where one was learnt (what we may send). */
+uint16_t tcp_path_mss(struct tcp_sock *tp);
 
 /* Payload bytes per segment: the MSS less the options every segment carries
  * (the 12 bytes of timestamps, RFC 7323 3.2). */

@@ -1710,7 +1710,10 @@ Test(tcp_states, close_with_unread_data_sends_rst)
 
 /* An ICMP (or ICMPv6) error from a router, quoting the IP header and first
  * 8 bytes of a segment of ours with sequence number seq. */
-static void icmp_err_in(struct conn *c, uint8_t type, uint8_t code, uint32_t seq)
+/* An ICMP or ICMPv6 message from a router quoting our segment <seq>; info
+ * is the 32-bit field after the checksum (the MTU of "packet too big", the
+ * next-hop MTU in the low 16 bits of "fragmentation needed"). */
+static void icmp_msg_in(struct conn *c, uint8_t type, uint8_t code, uint32_t info, uint32_t seq)
 {
 	struct dtcp_pkt *p = link_pair_ops.pkt_alloc(peer);
 	uint32_t ip_len = c->v6 ? 40 : 20, qlen = ip_len + 8, ilen = 8 + qlen;
@@ -1725,6 +1728,10 @@ static void icmp_err_in(struct conn *c, uint8_t type, uint8_t code, uint32_t seq
 	q = ic + 8;
 	ic[0] = type;
 	ic[1] = code;
+	ic[4] = (uint8_t)(info >> 24);
+	ic[5] = (uint8_t)(info >> 16);
+	ic[6] = (uint8_t)(info >> 8);
+	ic[7] = (uint8_t)info;
 	if (c->v6) {
 		struct ipv6_hdr *ip = (struct ipv6_hdr *)d, *qip = (struct ipv6_hdr *)q;
 		struct in6_addr router, us, them;
@@ -1781,6 +1788,11 @@ static void icmp_err_in(struct conn *c, uint8_t type, uint8_t code, uint32_t seq
 	memcpy(ic + 2, &ck, 2);
 	cr_assert_eq(link_pair_ops.tx_burst(peer, &p, 1), 1);
 	dtcp_stack_poll(st);
+}
+
+static void icmp_err_in(struct conn *c, uint8_t type, uint8_t code, uint32_t seq)
+{
+	icmp_msg_in(c, type, code, 0, seq);
 }
 
 /* A connection being opened fails at once with the error's errno. */
@@ -2096,4 +2108,77 @@ Test(tcp_states, linger_timeout_then_close_goes_on)
 	drop_all();
 	ack_in(&c, c.iss + 102);
 	cr_assert_eq(sk->state, INET_FIN_WAIT2);
+}
+
+/* Path MTU discovery (RFC 1191 / RFC 8201): "fragmentation needed" or
+ * "packet too big" quoting data in flight lowers the MSS at once and the
+ * data goes again at the new size; the destination's path MTU is kept for
+ * the next connection; reports that quote nothing in flight, raise the MTU
+ * or (IPv6) go below 1280 change nothing. */
+static void pmtu_discovery(bool v6)
+{
+	struct conn c, d;
+	struct out s;
+	uint8_t type = v6 ? 2 : 3, code = v6 ? 0 : 4;
+	uint32_t small = v6 ? 1280 : 576, hdrs = v6 ? 60 : 40;
+
+	struct tcp_opts o;
+
+	conn_init(&c, v6);
+	o = syn_opts(&c, 1440, 2, true, true);
+	active_open(&c, v6, &o);
+	cr_assert_eq(tcp_sk(th_sk(c.fd))->mss, 1440);
+	app_send(&c, 4000);
+	drop_all();
+	icmp_msg_in(&c, type, code, small, c.iss + 1);
+	/* The MSS is now small - headers, less 12 bytes of timestamps. */
+	s = take();
+	cr_assert_eq(s.seq, c.iss + 1, "resent from the first unacknowledged byte");
+	cr_assert_eq(s.len, small - hdrs - 12);
+	check_payload(&c, &s);
+	cr_assert_eq(tcp_sk(th_sk(c.fd))->mss, small - hdrs);
+	cr_assert_eq(st->tcpc.TcpExtPMTUReductions, 1);
+	cr_assert_geq(st->tcpc.TcpRetransSegs, 1);
+	drop_all();
+	/* Quoting nothing in flight: out of window, ignored. */
+	icmp_msg_in(&c, type, code, small - 100, c.iss + 100000);
+	cr_assert_eq(st->tcpc.TcpExtOutOfWindowIcmps, 1);
+	cr_assert_eq(tcp_sk(th_sk(c.fd))->mss, small - hdrs);
+	/* A larger MTU does not raise it. */
+	icmp_msg_in(&c, type, code, 1400, c.iss + 1);
+	cr_assert_eq(tcp_sk(th_sk(c.fd))->mss, small - hdrs);
+	if (v6) {
+		icmp_msg_in(&c, type, code, 1000, c.iss + 1);
+		cr_assert_eq(tcp_sk(th_sk(c.fd))->mss, small - hdrs, "below 1280: ignored");
+	}
+	drop_all();
+	/* The next connection to the same destination starts at the path MTU. */
+	conn_init(&d, v6);
+	o = syn_opts(&d, 1440, 2, true, true);
+	active_open(&d, v6, &o);
+	cr_assert_eq(tcp_sk(th_sk(d.fd))->mss, small - hdrs);
+}
+
+Test(tcp_states, pmtu_discovery_v4)
+{
+	pmtu_discovery(false);
+}
+
+Test(tcp_states, pmtu_discovery_v6)
+{
+	pmtu_discovery(true);
+}
+
+/* IPv4 next-hop MTUs below net.ipv4.route.min_pmtu (552), and the zero of
+ * old routers, are taken as 552. */
+Test(tcp_states, pmtu_v4_floor)
+{
+	struct conn c;
+
+	active_open_full(&c, false);
+	app_send(&c, 100);
+	drop_all();
+	icmp_msg_in(&c, 3, 4, 0, c.iss + 1);
+	cr_assert_eq(tcp_sk(th_sk(c.fd))->mss, 552 - 40);
+	drop_all();
 }
