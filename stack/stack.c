@@ -191,6 +191,8 @@ int dtcp_stack_poll(struct dtcp_stack *st)
 	 * waiting in a queue must not lose the race against the timer it
 	 * would have stopped (a needless retransmission). Bounded. */
 	done = 0;
+	st->clock_ns = st->env.now_ns(st->env.arg);
+	st->clock_cached = true;
 	for (int i = 0; i < 64; i++) {
 		int n = netif_poll_all(st);
 
@@ -198,7 +200,8 @@ int dtcp_stack_poll(struct dtcp_stack *st)
 		if (!n)
 			break;
 	}
-	done += (int)timer_wheel_advance(&st->timers, stack_now_ns(st) / 1000000u);
+	done += (int)timer_wheel_advance(&st->timers, st->clock_ns / 1000000u);
+	st->clock_cached = false;
 	return done;
 }
 

@@ -60,6 +60,11 @@ struct dtcp_stack {
 	struct timer_wheel timers; /* ticks of 1 ms */
 	struct link_loopback *lo_link;
 	uint16_t ip_id;
+	/* While dtcp_stack_poll() runs, the clock is read once and every
+	 * packet and timer of that round sees the same time (as a burst in
+	 * Linux shares one tcp_mstamp). Outside it, each read is fresh. */
+	bool clock_cached;
+	uint64_t clock_ns;
 };
 
 /* Create with an explicit environment (tests: fixed clock and randomness). */
@@ -76,7 +81,7 @@ static inline uint32_t stack_random_below(struct dtcp_stack *st, uint32_t n)
 
 static inline uint64_t stack_now_ns(struct dtcp_stack *st)
 {
-	return st->env.now_ns(st->env.arg);
+	return st->clock_cached ? st->clock_ns : st->env.now_ns(st->env.arg);
 }
 
 static inline uint32_t stack_now_ms(struct dtcp_stack *st)
