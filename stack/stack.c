@@ -183,6 +183,7 @@ void dtcp_stack_free(struct dtcp_stack *st)
 
 int dtcp_stack_poll(struct dtcp_stack *st)
 {
+	bool was;
 	int done;
 
 	if (!st)
@@ -191,6 +192,7 @@ int dtcp_stack_poll(struct dtcp_stack *st)
 	 * waiting in a queue must not lose the race against the timer it
 	 * would have stopped (a needless retransmission). Bounded. */
 	done = 0;
+	was = st->clock_cached;   /* a poll inside a socket call: the call's hold goes on, with this time */
 	st->clock_ns = st->env.now_ns(st->env.arg);
 	st->clock_cached = true;
 	for (int i = 0; i < 64; i++) {
@@ -201,7 +203,7 @@ int dtcp_stack_poll(struct dtcp_stack *st)
 			break;
 	}
 	done += (int)timer_wheel_advance(&st->timers, st->clock_ns / 1000000u);
-	st->clock_cached = false;
+	st->clock_cached = was;
 	return done;
 }
 

@@ -89,6 +89,25 @@ static inline uint32_t stack_now_ms(struct dtcp_stack *st)
 	return (uint32_t)(stack_now_ns(st) / 1000000u);
 }
 
+/* Hold the clock through a socket call: its reads see one time, which a
+ * poll inside the call (a blocking wait) moves on. Returns what
+ * stack_clock_release() restores. */
+static inline bool stack_clock_hold(struct dtcp_stack *st)
+{
+	bool was = st->clock_cached;
+
+	if (!was) {
+		st->clock_ns = st->env.now_ns(st->env.arg);
+		st->clock_cached = true;
+	}
+	return was;
+}
+
+static inline void stack_clock_release(struct dtcp_stack *st, bool was)
+{
+	st->clock_cached = was;
+}
+
 /* The timer wheel's unit: milliseconds of the stack's clock, 64-bit. */
 static inline uint64_t stack_ticks(struct dtcp_stack *st)
 {

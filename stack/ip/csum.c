@@ -18,6 +18,26 @@ uint64_t csum_add_buf(uint64_t sum, const void *data, uint32_t len, bool odd)
 		p++;
 		len--;
 	}
+	if (len >= 32) {
+		/* 64-bit words, four at a time, their carries counted apart:
+		 * one's-complement addition is the same in any word size once
+		 * the carries come back in (2^64 = 2^32 = 2^16 = 1 modulo
+		 * 0xffff), which folding the total does. */
+		uint64_t a = 0, c = 0;
+
+		while (len >= 32) {
+			uint64_t w[4];
+
+			memcpy(w, p, 32);
+			for (int i = 0; i < 4; i++) {
+				a += w[i];
+				c += a < w[i];
+			}
+			p += 32;
+			len -= 32;
+		}
+		s += (a & 0xffffffffu) + (a >> 32) + c;
+	}
 	while (len >= 4) {
 		uint32_t w;
 

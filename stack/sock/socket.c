@@ -463,6 +463,17 @@ static ssize_t tcp_sendiov(struct dtcp_stack *st, struct inet_sock *sk, const st
 	return (ssize_t)done;
 }
 
+/* The data calls hold the stack's clock: one read per call, not per segment. */
+static ssize_t held_sendiov(struct dtcp_stack *st, struct inet_sock *sk, const struct iovec *iov, size_t len,
+                            int flags)
+{
+	bool was = stack_clock_hold(st);
+	ssize_t r = tcp_sendiov(st, sk, iov, len, flags);
+
+	stack_clock_release(st, was);
+	return r;
+}
+
 ssize_t dtcp_send(struct dtcp_stack *st, int fd, const void *buf, size_t len, int flags)
 {
 	struct inet_sock *sk = fd_sock(st, fd);
@@ -472,7 +483,7 @@ ssize_t dtcp_send(struct dtcp_stack *st, int fd, const void *buf, size_t len, in
 		return api_ret(-EBADF);
 	if (!buf && len)
 		return api_ret(-EFAULT);
-	return api_ret_ssize(tcp_sendiov(st, sk, &iov, iov.iov_len, flags));
+	return api_ret_ssize(held_sendiov(st, sk, &iov, iov.iov_len, flags));
 }
 
 ssize_t dtcp_sendmsg(struct dtcp_stack *st, int fd, const struct msghdr *msg, int flags)
@@ -488,7 +499,7 @@ ssize_t dtcp_sendmsg(struct dtcp_stack *st, int fd, const struct msghdr *msg, in
 	if (len < 0)
 		return api_ret_ssize(len);
 	/* tcp_sendmsg() reads neither msg_name nor ancillary data. */
-	return api_ret_ssize(tcp_sendiov(st, sk, msg->msg_iov, (size_t)len, flags));
+	return api_ret_ssize(held_sendiov(st, sk, msg->msg_iov, (size_t)len, flags));
 }
 
 /* Nothing more will come: the end of the stream, an error, no connection. */
@@ -606,6 +617,16 @@ static ssize_t tcp_recviov(struct dtcp_stack *st, struct inet_sock *sk, const st
 	}
 }
 
+static ssize_t held_recviov(struct dtcp_stack *st, struct inet_sock *sk, const struct iovec *iov, size_t len,
+                            int flags)
+{
+	bool was = stack_clock_hold(st);
+	ssize_t r = tcp_recviov(st, sk, iov, len, flags);
+
+	stack_clock_release(st, was);
+	return r;
+}
+
 ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flags)
 {
 	struct inet_sock *sk = fd_sock(st, fd);
@@ -615,7 +636,7 @@ ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flag
 		return api_ret(-EBADF);
 	if (!buf && len && !(flags & MSG_TRUNC))
 		return api_ret(-EFAULT);
-	return api_ret_ssize(tcp_recviov(st, sk, &iov, iov.iov_len, flags));
+	return api_ret_ssize(held_recviov(st, sk, &iov, iov.iov_len, flags));
 }
 
 ssize_t dtcp_recvmsg(struct dtcp_stack *st, int fd, struct msghdr *msg, int flags)
@@ -630,7 +651,7 @@ ssize_t dtcp_recvmsg(struct dtcp_stack *st, int fd, struct msghdr *msg, int flag
 	len = iov_total(msg->msg_iov, msg->msg_iovlen);
 	if (len < 0)
 		return api_ret_ssize(len);
-	r = tcp_recviov(st, sk, msg->msg_iov, (size_t)len, flags);
+	r = held_recviov(st, sk, msg->msg_iov, (size_t)len, flags);
 	if (r >= 0) {
 		/* A stream socket names no sender and passes no ancillary data. */
 		msg->msg_namelen = 0;
