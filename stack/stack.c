@@ -198,6 +198,8 @@ int dtcp_stack_poll(struct dtcp_stack *st)
 			break;
 	}
 	done += (int)timer_wheel_advance(&st->timers, stack_now_ns(st) / 1000000u);
+	if (st->poll_hook)
+		st->poll_hook(st, st->poll_hook_arg);
 	return done;
 }
 

@@ -58,6 +58,9 @@ struct dtcp_stack {
 	struct timer_wheel timers; /* ticks of 1 ms */
 	struct link_loopback *lo_link;
 	uint16_t ip_id;
+	/* dtcp_stack_poll_hook(): run at the end of each poll (observers) */
+	void (*poll_hook)(struct dtcp_stack *st, void *arg);
+	void *poll_hook_arg;
 };
 
 /* Create with an explicit environment (tests: fixed clock and randomness). */
