@@ -3,7 +3,10 @@
  * only; stack thread only. */
 #include <dtcp/diag.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -321,4 +324,242 @@ long dtcp_sock_walk(struct dtcp_stack *st, const struct dtcp_sock_filter *f, dtc
 			walk_port(&w, tb, false);
 	}
 	return w.visited;
+}
+
+/* The filter parser (ss's expression subset, see dtcp/diag.h). */
+
+static const struct {
+	const char *name;
+	uint32_t states;
+} state_names[] = {
+	{ "established", DTCP_SS_BIT(INET_ESTABLISHED) },
+	{ "syn-sent", DTCP_SS_BIT(INET_SYN_SENT) },
+	{ "syn-recv", DTCP_SS_BIT(INET_SYN_RECV) },
+	{ "fin-wait-1", DTCP_SS_BIT(INET_FIN_WAIT1) },
+	{ "fin-wait-2", DTCP_SS_BIT(INET_FIN_WAIT2) },
+	{ "time-wait", DTCP_SS_BIT(INET_TIME_WAIT) },
+	{ "close", DTCP_SS_BIT(INET_CLOSE) },
+	{ "closed", DTCP_SS_BIT(INET_CLOSE) },
+	{ "close-wait", DTCP_SS_BIT(INET_CLOSE_WAIT) },
+	{ "last-ack", DTCP_SS_BIT(INET_LAST_ACK) },
+	{ "listening", DTCP_SS_BIT(INET_LISTEN) },
+	{ "listen", DTCP_SS_BIT(INET_LISTEN) },
+	{ "closing", DTCP_SS_BIT(INET_CLOSING) },
+	{ "all", DTCP_SS_ALL },
+	{ "connected", DTCP_SS_CONNECTED },
+	{ "synchronized", DTCP_SS_SYNCHRONIZED },
+	{ "bucket", DTCP_SS_BIT(INET_SYN_RECV) | DTCP_SS_BIT(INET_TIME_WAIT) },
+	{ "big", DTCP_SS_ALL & ~(DTCP_SS_BIT(INET_SYN_RECV) | DTCP_SS_BIT(INET_TIME_WAIT)) },
+};
+
+#define WORD_MAX 80
+
+static int parse_fail(char *err, size_t errlen, const char *fmt, const char *word)
+{
+	if (err && errlen)
+		snprintf(err, errlen, fmt, word);
+	return -EINVAL;
+}
+
+/* The next blank-separated word into w; false at the end. */
+static bool next_word(const char **p, char *w, size_t len, bool *too_long)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	if (!*s)
+		return false;
+	while (*s && *s != ' ' && *s != '\t' && *s != '\n') {
+		if (n + 1 < len)
+			w[n++] = *s;
+		else
+			*too_long = true;
+		s++;
+	}
+	w[n] = '\0';
+	*p = s;
+	return true;
+}
+
+/* "80", "*" (any: *set false). */
+static int parse_port(const char *s, uint16_t *port, bool *set)
+{
+	char *end;
+	unsigned long v;
+
+	if (!strcmp(s, "*")) {
+		*set = false;
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	v = strtoul(s, &end, 10);
+	if (*end || v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	*set = true;
+	return 0;
+}
+
+/* ADDR[/PLEN] (IPv4 kept mapped), or "*" / "" for any (*set false). */
+static int parse_addr(char *s, struct in6_addr *a, uint8_t *plen, bool *set)
+{
+	char *slash = strchr(s, '/');
+	unsigned long v = 0, max;
+	struct in_addr v4;
+	bool is_v4;
+
+	if (!*s || !strcmp(s, "*")) {
+		*set = false;
+		return 0;
+	}
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		addr_set_mapped(a, v4.s_addr);
+		is_v4 = true;
+	} else if (inet_pton(AF_INET6, s, a) == 1) {
+		is_v4 = false;
+	} else {
+		return -EINVAL;
+	}
+	max = is_v4 ? 32 : 128;
+	if (slash) {
+		char *end;
+
+		if (slash[1] < '0' || slash[1] > '9')
+			return -EINVAL;
+		v = strtoul(slash + 1, &end, 10);
+		if (*end || v > max)
+			return -EINVAL;
+	} else {
+		v = max;
+	}
+	*plen = (uint8_t)(is_v4 ? v + 96 : v);
+	*set = true;
+	return 0;
+}
+
+/* src/dst's argument: ADDR[/PLEN][:PORT], :PORT, [IPV6][/PLEN][:PORT], IPV6. */
+static int parse_endpoint(char *w, struct in6_addr *a, uint8_t *plen, bool *aset, uint16_t *port, bool *pset)
+{
+	char *colon = NULL;
+
+	*aset = *pset = false;
+	if (w[0] == '[') {
+		char *close = strchr(w, ']');
+
+		if (!close)
+			return -EINVAL;
+		*close = '\0';
+		if (close[1] == ':')
+			colon = close + 1;
+		else if (close[1])
+			return -EINVAL;
+		if (parse_addr(w + 1, a, plen, aset) < 0)
+			return -EINVAL;
+		return colon ? parse_port(colon + 1, port, pset) : 0;
+	}
+	colon = strchr(w, ':');
+	if (colon && strchr(colon + 1, ':'))
+		return parse_addr(w, a, plen, aset);   /* a bare IPv6 address: no port */
+	if (colon)
+		*colon = '\0';
+	if (parse_addr(w, a, plen, aset) < 0)
+		return -EINVAL;
+	return colon ? parse_port(colon + 1, port, pset) : 0;
+}
+
+static int filter_parse(const char *expr, struct dtcp_sock_filter *f, char *err, size_t errlen)
+{
+	char w[WORD_MAX], arg[WORD_MAX];
+	const char *p = expr ? expr : "";
+	bool too_long = false;
+
+	memset(f, 0, sizeof(*f));
+	while (next_word(&p, w, sizeof(w), &too_long)) {
+		bool is_src = !strcmp(w, "src"), is_dst = !strcmp(w, "dst");
+		bool is_sport = !strcmp(w, "sport"), is_dport = !strcmp(w, "dport");
+
+		if (too_long)
+			return parse_fail(err, errlen, "word too long: %s...", w);
+		if (!strcmp(w, "and") || !strcmp(w, "&&"))
+			continue;
+		if (!strcmp(w, "state")) {
+			size_t i;
+
+			if (!next_word(&p, arg, sizeof(arg), &too_long) || too_long)
+				return parse_fail(err, errlen, "%s: a state name must follow", w);
+			for (i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+				if (!strcmp(arg, state_names[i].name))
+					break;
+			if (i == sizeof(state_names) / sizeof(state_names[0]))
+				return parse_fail(err, errlen, "unknown state: %s", arg);
+			f->states |= state_names[i].states;
+		} else if (is_src || is_dst) {
+			uint32_t aflag = is_src ? DTCP_SF_SADDR : DTCP_SF_DADDR;
+			uint32_t pflag = is_src ? DTCP_SF_SPORT : DTCP_SF_DPORT;
+			bool aset, pset;
+			uint16_t port;
+
+			if (!next_word(&p, arg, sizeof(arg), &too_long) || too_long)
+				return parse_fail(err, errlen, "%s: an address or :port must follow", w);
+			if (f->flags & aflag)
+				return parse_fail(err, errlen, "%s given twice", w);
+			if (parse_endpoint(arg, is_src ? &f->saddr : &f->daddr, is_src ? &f->saddr_plen : &f->daddr_plen,
+			                   &aset, &port, &pset) < 0)
+				return parse_fail(err, errlen, "bad address[:port]: %s", arg);
+			if (aset)
+				f->flags |= aflag;
+			if (pset) {
+				if ((f->flags & pflag) && (is_src ? f->sport : f->dport) != port)
+					return parse_fail(err, errlen, "two different ports for %s", w);
+				f->flags |= pflag;
+				*(is_src ? &f->sport : &f->dport) = port;
+			}
+		} else if (is_sport || is_dport) {
+			uint32_t pflag = is_sport ? DTCP_SF_SPORT : DTCP_SF_DPORT;
+			const char *ps;
+			uint16_t port;
+			bool pset;
+
+			if (!next_word(&p, arg, sizeof(arg), &too_long) || too_long)
+				return parse_fail(err, errlen, "%s: an operator must follow", w);
+			if (strcmp(arg, "=") && strcmp(arg, "==") && strcmp(arg, "eq"))
+				return parse_fail(err, errlen, "unsupported port operator: %s (only =, ==, eq)", arg);
+			if (!next_word(&p, arg, sizeof(arg), &too_long) || too_long)
+				return parse_fail(err, errlen, "%s: a :port must follow", w);
+			ps = arg[0] == ':' ? arg + 1 : arg;
+			if (parse_port(ps, &port, &pset) < 0)
+				return parse_fail(err, errlen, "bad port: %s", arg);
+			if (!pset)
+				continue;
+			if ((f->flags & pflag) && (is_sport ? f->sport : f->dport) != port)
+				return parse_fail(err, errlen, "two different ports for %s", w);
+			f->flags |= pflag;
+			*(is_sport ? &f->sport : &f->dport) = port;
+		} else if (!strcmp(w, "or") || !strcmp(w, "||") || !strcmp(w, "not") || !strcmp(w, "!") ||
+		           !strcmp(w, "exclude") || !strcmp(w, "excl") || w[0] == '(' || w[0] == ')') {
+			return parse_fail(err, errlen, "not supported here: %s", w);
+		} else {
+			return parse_fail(err, errlen, "unknown word: %s (expected state, src, dst, sport, dport)", w);
+		}
+	}
+	return 0;
+}
+
+int dtcp_sock_filter_parse(const char *expr, struct dtcp_sock_filter *f, char *err, size_t errlen)
+{
+	int r;
+
+	if (!f)
+		return api_ret(-EINVAL);
+	if (err && errlen)
+		err[0] = '\0';
+	r = filter_parse(expr, f, err, errlen);
+	if (r < 0)
+		memset(f, 0, sizeof(*f));
+	return api_ret(r);
 }

@@ -8,6 +8,7 @@
 #define DTCP_DIAG_H
 
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -135,6 +136,25 @@ typedef int dtcp_sock_walk_fn(const struct dtcp_sock_info *si, void *arg);
  *         prefix length above 128).
  */
 long dtcp_sock_walk(struct dtcp_stack *st, const struct dtcp_sock_filter *f, dtcp_sock_walk_fn *fn, void *arg);
+
+/**
+ * Parse the common `ss` filter expressions into a filter: words separated by
+ * blanks, all conditions ANDed ("and" and "&&" may be written):
+ *   state NAME        (repeatable, ORed) established, syn-sent, syn-recv,
+ *                     fin-wait-1, fin-wait-2, time-wait, close (closed),
+ *                     close-wait, last-ack, listening, closing, all,
+ *                     connected, synchronized, bucket, big
+ *   src ADDR[/PLEN][:PORT] | src :PORT | src [IPV6][:PORT]
+ *   dst ...           the same for the peer
+ *   sport = :PORT     (also "==", "eq"; the colon is optional)
+ *   dport = :PORT
+ * "*" stands for any address or port. "or", "not", "exclude", parentheses
+ * and port ranges are not supported and are reported as such.
+ * @param expr NULL or "" gives the zeroed filter (everything).
+ * @param err where a one-line reason goes on failure (may be NULL).
+ * @return 0, or -1 with errno EINVAL (bad or unsupported expression).
+ */
+int dtcp_sock_filter_parse(const char *expr, struct dtcp_sock_filter *f, char *err, size_t errlen);
 
 /** ss's name of a state ("ESTAB", "SYN-SENT", ..., "UNCONN" for CLOSE), or "UNKNOWN". */
 const char *dtcp_tcp_state_name(int state);

@@ -427,3 +427,116 @@ Test(diag, poll_hook_runs_at_each_poll)
 	cr_assert_eq(calls, 3, "removed");
 	cr_assert_eq(dtcp_stack_poll_hook(NULL, hook, &calls), -1);
 }
+
+static struct dtcp_sock_filter parse_ok(const char *expr)
+{
+	struct dtcp_sock_filter f;
+	char err[128];
+
+	cr_assert_eq(dtcp_sock_filter_parse(expr, &f, err, sizeof(err)), 0, "%s: %s", expr, err);
+	return f;
+}
+
+static void parse_bad(const char *expr, const char *why)
+{
+	struct dtcp_sock_filter f;
+	char err[128];
+
+	errno = 0;
+	cr_assert_eq(dtcp_sock_filter_parse(expr, &f, err, sizeof(err)), -1, "%s was accepted", expr);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert(strstr(err, why), "%s: the reason \"%s\" does not say \"%s\"", expr, err, why);
+	cr_assert_eq(f.flags | f.states, 0, "a failed parse leaves the empty filter");
+}
+
+Test(diag_filter, ss_forms)
+{
+	struct dtcp_sock_filter f;
+	struct in6_addr a;
+
+	f = parse_ok("src :40000");
+	cr_assert_eq(f.flags, DTCP_SF_SPORT);
+	cr_assert_eq(f.sport, 40000);
+	f = parse_ok("sport = :40000");
+	cr_assert_eq(f.flags, DTCP_SF_SPORT);
+	cr_assert_eq(f.sport, 40000);
+	f = parse_ok("dport == 443 and state established");
+	cr_assert_eq(f.flags, DTCP_SF_DPORT);
+	cr_assert_eq(f.dport, 443);
+	cr_assert_eq(f.states, DTCP_SS_BIT(DTCP_TCP_ESTABLISHED));
+	f = parse_ok("  src 127.0.0.1:8000   dst 10.0.0.0/8 ");
+	cr_assert_eq(f.flags, DTCP_SF_SADDR | DTCP_SF_SPORT | DTCP_SF_DADDR);
+	addr_set_mapped(&a, inet_addr("127.0.0.1"));
+	cr_assert(addr_eq(&f.saddr, &a));
+	cr_assert_eq(f.saddr_plen, 128);
+	cr_assert_eq(f.daddr_plen, 96 + 8);
+	f = parse_ok("dst [2001:db8::1]:80");
+	cr_assert_eq(f.flags, DTCP_SF_DADDR | DTCP_SF_DPORT);
+	inet_pton(AF_INET6, "2001:db8::1", &a);
+	cr_assert(addr_eq(&f.daddr, &a));
+	cr_assert_eq(f.dport, 80);
+	f = parse_ok("src ::1");
+	cr_assert_eq(f.flags, DTCP_SF_SADDR);
+	cr_assert_eq(f.saddr_plen, 128);
+	f = parse_ok("src *:*");
+	cr_assert_eq(f.flags, 0);
+	f = parse_ok("state time-wait state syn-recv");
+	cr_assert_eq(f.states, DTCP_SS_BIT(DTCP_TCP_TIME_WAIT) | DTCP_SS_BIT(DTCP_TCP_SYN_RECV));
+	cr_assert_eq(parse_ok("state connected").states, DTCP_SS_CONNECTED);
+	cr_assert_eq(parse_ok("state synchronized").states & DTCP_SS_BIT(DTCP_TCP_SYN_SENT), 0);
+	cr_assert_eq(parse_ok("state all").states, DTCP_SS_ALL);
+	cr_assert_eq(parse_ok("state listening").states, DTCP_SS_BIT(DTCP_TCP_LISTEN));
+	cr_assert_eq(parse_ok("state close").states, DTCP_SS_BIT(DTCP_TCP_CLOSE));
+	const char *each[] = { "established", "syn-sent", "syn-recv", "fin-wait-1", "fin-wait-2", "time-wait",
+		               "close", "close-wait", "last-ack", "listening", "closing" };
+	for (int i = 0; i < 11; i++) {
+		char e[64];
+
+		snprintf(e, sizeof(e), "state %s", each[i]);
+		cr_assert_eq(parse_ok(e).states, DTCP_SS_BIT(i + 1), "%s", e);
+	}
+	cr_assert_eq(parse_ok("").flags, 0);
+	cr_assert_eq(parse_ok(NULL).states, 0);
+}
+
+Test(diag_filter, junk_is_rejected_with_a_reason)
+{
+	parse_bad("state bogus", "unknown state: bogus");
+	parse_bad("state", "a state name must follow");
+	parse_bad("src", "must follow");
+	parse_bad("src 1.2.3.4.5", "bad address");
+	parse_bad("src :70000", "bad address");
+	parse_bad("src 10.0.0.0/33", "bad address");
+	parse_bad("dst [::1", "bad address");
+	parse_bad("sport > :80", "unsupported port operator");
+	parse_bad("sport = :http", "bad port");
+	parse_bad("src :1 or dst :2", "not supported");
+	parse_bad("( src :1 )", "not supported");
+	parse_bad("hello", "unknown word: hello");
+	parse_bad("src :1 sport = :2", "two different ports");
+	parse_bad("src 1.1.1.1 src 2.2.2.2", "given twice");
+	cr_assert_eq(dtcp_sock_filter_parse("src :1", NULL, NULL, 0), -1);
+}
+
+Test(diag_filter, parsed_filter_selects_rows)
+{
+	int l, rows = 0;
+	struct dtcp_sock_filter f;
+
+	th_setup();
+	l = th_listener("127.0.0.1", 8000);
+	connect_to(8000);
+	accept_one(l);
+	f = parse_ok("src 127.0.0.1:8000 state established");
+	dtcp_sock_walk(st, &f, count_rows, &rows);
+	cr_assert_eq(rows, 1, "the accepted end only");
+	rows = 0;
+	f = parse_ok("dst 127.0.0.1:8000");
+	dtcp_sock_walk(st, &f, count_rows, &rows);
+	cr_assert_eq(rows, 1, "the client only");
+	rows = 0;
+	f = parse_ok("src 127.0.0.2");
+	dtcp_sock_walk(st, &f, count_rows, &rows);
+	cr_assert_eq(rows, 0);
+	th_teardown();
+}
