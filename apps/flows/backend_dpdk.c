@@ -20,6 +20,7 @@
 #include <dtcp/dtcp.h>
 
 #include "flows.h"
+#include "ss/ss.h"
 
 #define DPDK_MAX_POOLS 32
 /* mbufs in the pair's shared pool. The flows are opened one at a time, so
@@ -456,6 +457,14 @@ static void dpdk_sockstat(struct flows_backend *self, FILE *out)
 		        (unsigned long long)(a.tx_full + b.tx_full), (unsigned long long)(a.alloc_fail + b.alloc_fail));
 }
 
+/* The client stack's table (the server's sockets live in the other stack). */
+static int dpdk_ss(struct flows_backend *self, const char *expr, FILE *out, long max_rows, struct flows_error *err)
+{
+	if (dtcp_ss_print(pself(self)->cli, expr, out, max_rows) < 0)
+		return flows_fail(err, "dtcp_ss_print", errno);
+	return 0;
+}
+
 static void dpdk_mem_report(struct flows_backend *self, struct flows_mem *m)
 {
 	static const char *const side[2] = { "client", "server" };
@@ -511,6 +520,7 @@ const struct flows_backend_ops flows_dpdk_ops = {
 	.accept_ready = dpdk_accept_ready,
 	.settle = dpdk_settle,
 	.sockstat = dpdk_sockstat,
+	.ss = dpdk_ss,
 	.mem_report = dpdk_mem_report,
 	.destroy = dpdk_destroy,
 };
