@@ -187,6 +187,9 @@ static int stacks_configure(struct flows_dpdk *p, struct flows_error *err)
 	          sizeof(buf));
 	if (dtcp_addr_add(p->cli, "eth0", buf) < 0)
 		return flows_fail(err, "dtcp_addr_add(client eth0)", errno);
+	/* dtcp-ss can read the client stack while the run polls it. */
+	if (dtcp_dpdk_telemetry_register(p->cli) < 0)
+		fprintf(stderr, "dtcp-flows: telemetry for the client stack: %s\n", strerror(errno));
 	return flows_dtcp_listener(p->srv, p->base.cfg->family, &p->lfd, err);
 }
 
@@ -194,6 +197,8 @@ static void dpdk_teardown(struct flows_dpdk *p)
 {
 	/* The stacks first: they hold mbufs of the pool, which the second
 	 * port's close frees only once every mbuf is back. */
+	if (p->cli)
+		(void)dtcp_dpdk_telemetry_unregister(p->cli);
 	dtcp_stack_free(p->cli);
 	dtcp_stack_free(p->srv);
 	for (int i = 0; i < 2; i++)
