@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dtcp/diag.h>
+
 #include "flows/flows.h"
 
 #define SS_ROWS 10
@@ -57,6 +59,8 @@ struct run {
 	struct flows_error err;
 	uint64_t err_flow;             /* 1-based flow the error hit; 0: not a flow */
 	unsigned range_lo, range_hi;
+	const char *ss_expr;           /* --ss: print this ss filter's table after the run */
+	uint64_t ss_rows;
 	double t_start, t_est, est_s, release_s;
 	double park_s;                 /* copied from the backend before it goes */
 	uint64_t parked, park_msgs, accepted;
@@ -109,6 +113,11 @@ static void usage(FILE *out)
 	        "  --backend B       dpdk: two dtcp stacks over a DPDK net_ring pair in this process\n"
 	        "                    (EAL with --no-huge --no-pci; no NIC, no hugepages)%s;\n"
 	        "                    dtcp: one dtcp stack, its loopback; kernel: private netns, root\n"
+	        "  --ss EXPR         after the run, before teardown, print `ss -tan EXPR` of the\n"
+	        "                    client side (dtcp: the one stack; dpdk: the client stack; kernel:\n"
+	        "                    the real ss in the namespace). EXPR: state S, src ADDR[:PORT],\n"
+	        "                    dst ADDR[:PORT], sport = :P, dport = :P; \"\" for all\n"
+	        "  --ss-rows N       at most N rows of that table (default 1000)\n"
 	        "Exit status: 0 when all N flows were established, 1 when a call failed\n"
 	        "(first_error in the RESULT line), 2 on bad usage.\n",
 	        flows_loopback_plan.text_v4, flows_loopback_plan.text_v6, flows_dpdk_ops.addrs->text_v4,
@@ -136,6 +145,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 		{ "no-bind", no_argument, NULL, 'b' },         { "ipv6", no_argument, NULL, '6' },
 		{ "num-dsts", required_argument, NULL, 'k' },  { "range", required_argument, NULL, 'r' },
 		{ "backend", required_argument, NULL, 'B' },   { "help", no_argument, NULL, 'h' },
+		{ "ss", required_argument, NULL, 's' },        { "ss-rows", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v, lo, hi;
@@ -146,6 +156,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 	r->cfg.num_flows = 1000000;
 	r->cfg.family = AF_INET;
 	r->ops = DEFAULT_OPS;
+	r->ss_rows = 1000;
 	while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
 		switch (c) {
 		case 'n':
@@ -190,6 +201,13 @@ static int parse_args(struct run *r, int argc, char **argv)
 				goto bad;
 			}
 			break;
+		case 's':
+			r->ss_expr = optarg;
+			break;
+		case 'R':
+			if (parse_u64(optarg, 0, 100000000, &r->ss_rows) < 0)
+				goto bad;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -199,6 +217,15 @@ static int parse_args(struct run *r, int argc, char **argv)
 	}
 	if (optind != argc)
 		goto bad_quiet;
+	if (r->ss_expr && r->ops != &flows_kernel_ops) {
+		struct dtcp_sock_filter f;
+		char why[160];
+
+		if (dtcp_sock_filter_parse(r->ss_expr, &f, why, sizeof(why)) < 0) {
+			fprintf(stderr, "dtcp-flows: bad value for --ss: %s: %s\n", r->ss_expr, why);
+			return -1;
+		}
+	}
 	max = r->cfg.family == AF_INET6 ? r->ops->addrs->max_dsts_v6 : r->ops->addrs->max_dsts_v4;
 	if (r->cfg.num_dsts > max) {
 		fprintf(stderr, "dtcp-flows: --num-dsts is at most %u on the %s backend%s\n", max, r->ops->name,
@@ -498,6 +525,15 @@ int main(int argc, char **argv)
 	r.ops->sockstat(r.be, stdout);
 	report_ports(&r);
 	report_figures(&r);
+	if (r.ss_expr && r.ops->ss) {
+		struct flows_error e = { 0 };
+
+		printf("\n$ ss -tan %s    (%s)\n", r.ss_expr, r.ops == &flows_dtcp_ops ? "the stack holds both ends"
+		                                             : r.ops == &flows_dpdk_ops ? "the client stack"
+		                                                                          : "the real ss, in the namespace");
+		if (r.ops->ss(r.be, r.ss_expr, stdout, (long)r.ss_rows, &e) < 0)
+			fprintf(stderr, "dtcp-flows: --ss: %s: %s\n", e.call, strerror(e.err));
+	}
 out:
 	report_error(&r);
 	if (r.be) {

@@ -203,6 +203,8 @@ int dtcp_stack_poll(struct dtcp_stack *st)
 			break;
 	}
 	done += (int)timer_wheel_advance(&st->timers, st->clock_ns / 1000000u);
+	if (st->poll_hook)
+		st->poll_hook(st, st->poll_hook_arg);
 	st->clock_cached = was;
 	return done;
 }

@@ -65,6 +65,9 @@ struct dtcp_stack {
 	 * Linux shares one tcp_mstamp). Outside it, each read is fresh. */
 	bool clock_cached;
 	uint64_t clock_ns;
+	/* dtcp_stack_poll_hook(): run at the end of each poll (observers) */
+	void (*poll_hook)(struct dtcp_stack *st, void *arg);
+	void *poll_hook_arg;
 };
 
 /* Create with an explicit environment (tests: fixed clock and randomness). */

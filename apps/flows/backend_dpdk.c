@@ -20,6 +20,7 @@
 #include <dtcp/dtcp.h>
 
 #include "flows.h"
+#include "ss/ss.h"
 
 #define DPDK_MAX_POOLS 32
 /* mbufs in the pair's shared pool. The flows are opened one at a time, so
@@ -186,6 +187,9 @@ static int stacks_configure(struct flows_dpdk *p, struct flows_error *err)
 	          sizeof(buf));
 	if (dtcp_addr_add(p->cli, "eth0", buf) < 0)
 		return flows_fail(err, "dtcp_addr_add(client eth0)", errno);
+	/* dtcp-ss can read the client stack while the run polls it. */
+	if (dtcp_dpdk_telemetry_register(p->cli) < 0)
+		fprintf(stderr, "dtcp-flows: telemetry for the client stack: %s\n", strerror(errno));
 	return flows_dtcp_listener(p->srv, p->base.cfg->family, &p->lfd, err);
 }
 
@@ -193,6 +197,8 @@ static void dpdk_teardown(struct flows_dpdk *p)
 {
 	/* The stacks first: they hold mbufs of the pool, which the second
 	 * port's close frees only once every mbuf is back. */
+	if (p->cli)
+		(void)dtcp_dpdk_telemetry_unregister(p->cli);
 	dtcp_stack_free(p->cli);
 	dtcp_stack_free(p->srv);
 	for (int i = 0; i < 2; i++)
@@ -456,6 +462,14 @@ static void dpdk_sockstat(struct flows_backend *self, FILE *out)
 		        (unsigned long long)(a.tx_full + b.tx_full), (unsigned long long)(a.alloc_fail + b.alloc_fail));
 }
 
+/* The client stack's table (the server's sockets live in the other stack). */
+static int dpdk_ss(struct flows_backend *self, const char *expr, FILE *out, long max_rows, struct flows_error *err)
+{
+	if (dtcp_ss_print(pself(self)->cli, expr, out, max_rows) < 0)
+		return flows_fail(err, "dtcp_ss_print", errno);
+	return 0;
+}
+
 static void dpdk_mem_report(struct flows_backend *self, struct flows_mem *m)
 {
 	static const char *const side[2] = { "client", "server" };
@@ -511,6 +525,7 @@ const struct flows_backend_ops flows_dpdk_ops = {
 	.accept_ready = dpdk_accept_ready,
 	.settle = dpdk_settle,
 	.sockstat = dpdk_sockstat,
+	.ss = dpdk_ss,
 	.mem_report = dpdk_mem_report,
 	.destroy = dpdk_destroy,
 };

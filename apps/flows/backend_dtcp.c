@@ -12,6 +12,7 @@
 #include <dtcp/dtcp.h>
 
 #include "flows.h"
+#include "ss/ss.h"
 
 #define DTCP_MAX_POOLS 32
 
@@ -259,6 +260,14 @@ static void dtcp_sockstat(struct flows_backend *self, FILE *out)
 	        self->cfg->family == AF_INET6 ? "TCP6" : "TCP", inuse, inuse);
 }
 
+/* One stack holds both ends: the table shows the client and server sockets. */
+static int dtcp_ss(struct flows_backend *self, const char *expr, FILE *out, long max_rows, struct flows_error *err)
+{
+	if (dtcp_ss_print(dself(self)->st, expr, out, max_rows) < 0)
+		return flows_fail(err, "dtcp_ss_print", errno);
+	return 0;
+}
+
 static void dtcp_mem_report(struct flows_backend *self, struct flows_mem *m)
 {
 	struct flows_dtcp *d = dself(self);
@@ -308,6 +317,7 @@ const struct flows_backend_ops flows_dtcp_ops = {
 	.accept_ready = dtcp_accept_ready,
 	.settle = dtcp_settle,
 	.sockstat = dtcp_sockstat,
+	.ss = dtcp_ss,
 	.mem_report = dtcp_mem_report,
 	.destroy = dtcp_destroy,
 };

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -459,6 +460,61 @@ static void kern_sockstat(struct flows_backend *self, FILE *out)
 		print_lines("/proc/net/sockstat6", "TCP6:", out);
 }
 
+/* The real ss, run in our namespace (the child inherits it): `ss -tan`
+ * with the expression's words as its filter. ss has no row limit; its
+ * output goes to out through a pipe, cut after max_rows rows. */
+static int kern_ss(struct flows_backend *self, const char *expr, FILE *out, long max_rows, struct flows_error *err)
+{
+	char *argv[64] = { "ss", "-tan" }, *copy = strdup(expr ? expr : ""), *save = NULL, line[512];
+	int argc = 2, pfd[2], status;
+	long rows = -1;   /* the header is not a row */
+	FILE *in;
+	pid_t pid;
+
+	(void)self;
+	if (!copy)
+		return flows_fail(err, "strdup", ENOMEM);
+	for (char *w = strtok_r(copy, " \t", &save); w && argc < 63; w = strtok_r(NULL, " \t", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	if (pipe(pfd) < 0) {
+		free(copy);
+		return flows_fail(err, "pipe", errno);
+	}
+	fflush(out);
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		free(copy);
+		return flows_fail(err, "fork", errno);
+	}
+	if (pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		close(pfd[0]);
+		close(pfd[1]);
+		execvp("ss", argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	in = fdopen(pfd[0], "r");
+	while (in && fgets(line, sizeof(line), in)) {
+		if (max_rows < 0 || rows < max_rows)
+			fputs(line, out);
+		rows++;
+	}
+	if (in)
+		fclose(in);
+	else
+		close(pfd[0]);
+	free(copy);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return flows_fail(err, "ss (iproute2)", WIFEXITED(status) && WEXITSTATUS(status) == 127 ? ENOENT : EINVAL);
+	if (max_rows >= 0 && rows > max_rows)
+		fprintf(out, "(%ld of %ld sockets shown)\n", max_rows, rows);
+	return 0;
+}
+
 static void kern_mem_report(struct flows_backend *self, struct flows_mem *m)
 {
 	struct flows_kernel *k = kself(self);
@@ -508,6 +564,7 @@ const struct flows_backend_ops flows_kernel_ops = {
 	.accept_ready = kern_accept_ready,
 	.settle = kern_settle,
 	.sockstat = kern_sockstat,
+	.ss = kern_ss,
 	.mem_report = kern_mem_report,
 	.destroy = kern_destroy,
 };

@@ -101,6 +101,9 @@ struct flows_backend_ops {
 	int (*settle)(struct flows_backend *self, uint64_t expected, struct flows_error *err);
 	/* Print the sockstat-like line(s) ("TCP: inuse ..."). */
 	void (*sockstat)(struct flows_backend *self, FILE *out);
+	/* Print the `ss -tan` table of the client side, filtered by an ss
+	 * expression, at most max_rows rows. NULL where not offered. */
+	int (*ss)(struct flows_backend *self, const char *expr, FILE *out, long max_rows, struct flows_error *err);
 	/* Memory in use now minus the mark, for both endpoints of every flow. */
 	void (*mem_report)(struct flows_backend *self, struct flows_mem *m);
 	/* Close everything and free the backend. */

@@ -10,6 +10,8 @@
 
 #include <dtcp/netdev.h>
 
+struct dtcp_stack;
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -140,6 +142,40 @@ int dtcp_dpdk_port_stats(const struct dtcp_dpdk_port *port, struct dtcp_dpdk_por
  * @return 0 once up, or -1 with errno ETIMEDOUT, or EIO (link state unknown).
  */
 int dtcp_dpdk_port_link_wait(const struct dtcp_dpdk_port *port, unsigned int timeout_ms);
+
+/** Rows of one /dtcp/ss reply at most (fewer when long rows would overflow
+ *  DPDK 22.11's 16 KiB reply: the reply then says truncated). */
+#define DTCP_TELEMETRY_SS_ROWS 200
+/** How long a telemetry command waits for the stack's poll loop. */
+#define DTCP_TELEMETRY_TIMEOUT_MS 1000
+
+/**
+ * Serve the stack's statistics to other processes through DPDK telemetry
+ * (the socket /var/run/dpdk/<file-prefix>/dpdk_telemetry.v2, which EAL
+ * opens unless started with --no-telemetry; --no-shconf keeps it):
+ *   /dtcp/counters   dict: nstat name -> value (dtcp_stack_counters())
+ *   /dtcp/pools      dict: pool name -> {in_use, high_water, failures, limit, obj_size}
+ *   /dtcp/ss,[@OFFSET ]EXPR   dict: matched, offset, truncated (0/1), rows:
+ *                    "STATE RECV-Q SEND-Q LOCAL PEER" strings, at most
+ *                    DTCP_TELEMETRY_SS_ROWS from match OFFSET on; EXPR as
+ *                    dtcp_sock_filter_parse() (a bad one: {"error": reason})
+ * Commands are answered by the stack's own thread, from a poll hook
+ * (dtcp_stack_poll_hook()) that the stack runs at the end of each
+ * dtcp_stack_poll(): the telemetry thread posts the request and waits up to
+ * DTCP_TELEMETRY_TIMEOUT_MS, then replies {"error": "timed out ..."}. One
+ * stack per process; call from the thread that polls it, after EAL started.
+ * @return 0, or -1 with errno EINVAL (NULL), EBUSY (another stack is
+ *   registered, or the stack has another poll hook), ENOSPC (DPDK refused
+ *   the commands).
+ */
+int dtcp_dpdk_telemetry_register(struct dtcp_stack *st);
+
+/**
+ * Stop serving the stack (before freeing it), from its polling thread.
+ * A request waiting gets an error reply.
+ * @return 0, or -1 with errno EINVAL (not the registered stack).
+ */
+int dtcp_dpdk_telemetry_unregister(struct dtcp_stack *st);
 
 #ifdef __cplusplus
 }

@@ -7,5 +7,6 @@
 
 #include <dtcp/stack.h>
 #include <dtcp/socket.h>
+#include <dtcp/diag.h>
 
 #endif

@@ -156,10 +156,10 @@ int inet_listen(struct dtcp_stack *st, struct inet_sock *sk, int backlog)
 	if (sk->state == INET_LISTEN)
 		return 0;
 	/* LISTEN before the port step: the conflict rules see a listener. */
-	sk->state = INET_LISTEN;
+	inet_state_set(st, sk, INET_LISTEN);
 	err = inet_csk_get_port(st, sk, sk->num);
 	if (err) {
-		sk->state = INET_CLOSE;
+		inet_state_set(st, sk, INET_CLOSE);
 		return err == -ENOBUFS ? -ENOBUFS : -EADDRINUSE;
 	}
 	sk->sport = sk->num;

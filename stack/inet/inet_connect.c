@@ -62,6 +62,19 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk)
 	return 0;
 }
 
+void inet_state_set(struct dtcp_stack *st, struct inet_sock *sk, uint8_t state)
+{
+	uint8_t old = sk->state;
+
+	if (state == INET_ESTABLISHED ? old != INET_ESTABLISHED
+	    : state == INET_CLOSE_WAIT ? old == INET_SYN_RECV : false)
+		st->tcpc.TcpCurrEstab++;
+	else if (state != INET_ESTABLISHED && state != INET_CLOSE_WAIT &&
+	         (old == INET_ESTABLISHED || old == INET_CLOSE_WAIT))
+		st->tcpc.TcpCurrEstab--;
+	sk->state = state;
+}
+
 /* Mirrors tcp_set_state(CLOSE) from another state: leave the established
  * table, and give the port back unless bind() fixed it. */
 void inet_set_state_close(struct dtcp_stack *st, struct inet_sock *sk)
@@ -73,7 +86,7 @@ void inet_set_state_close(struct dtcp_stack *st, struct inet_sock *sk)
 	dest_del(&st->dt, sk);
 	if (sk->num && !sk->bindport_lock)
 		inet_put_port(st, sk);
-	sk->state = INET_CLOSE;
+	inet_state_set(st, sk, INET_CLOSE);
 }
 
 /* Mirrors inet_bhash2_reset_saddr() and the rest of a connect() undo: the
@@ -232,7 +245,7 @@ int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct socka
 	}
 	sk->daddr = dst;
 	sk->dport = dport;
-	sk->state = INET_SYN_SENT;
+	inet_state_set(st, sk, INET_SYN_SENT);
 	err = inet_hash_connect(st, sk);
 	if (err) {
 		inet_set_state_close(st, sk);
@@ -260,7 +273,7 @@ void inet_enter_timewait(struct dtcp_stack *st, struct inet_sock *sk, bool peer_
 	/* If the bitmap chunk cannot be had, the entry stays counted live: the
 	 * search then treats the port as in use, which is safe. */
 	(void)dest_to_timewait(&st->dt, sk);
-	sk->state = INET_TIME_WAIT;
+	inet_state_set(st, sk, INET_TIME_WAIT);
 	sk->tw_stamp_ms = stack_now_ms(st);
 	sk->tw_has_ts = peer_ts;
 	sk->tw_fin_wait2 = fin_wait2;
@@ -274,5 +287,5 @@ void inet_release(struct dtcp_stack *st, struct inet_sock *sk)
 		ehash_remove(&st->eh, sk);
 	dest_del(&st->dt, sk);
 	inet_put_port(st, sk);
-	sk->state = INET_CLOSE;
+	inet_state_set(st, sk, INET_CLOSE);
 }

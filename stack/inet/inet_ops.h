@@ -35,6 +35,10 @@ void inet_set_state_close(struct dtcp_stack *st, struct inet_sock *sk);
 /* The socket becomes a TIME_WAIT entry: it keeps its 4-tuple and port. */
 void inet_enter_timewait(struct dtcp_stack *st, struct inet_sock *sk, bool peer_ts, bool fin_wait2);
 
+/* Every state change of a socket goes through here: it keeps TcpCurrEstab
+ * (sockets in ESTABLISHED or CLOSE_WAIT) as tcp_set_state() does, O(1). */
+void inet_state_set(struct dtcp_stack *st, struct inet_sock *sk, uint8_t state);
+
 /* Release everything a socket holds in the tables (close, TIME_WAIT expiry). */
 void inet_release(struct dtcp_stack *st, struct inet_sock *sk);
 

@@ -14,6 +14,7 @@ struct dtcp_stack;
 struct tcp_counters {
 	uint64_t TcpInSegs, TcpInErrs, TcpInCsumErrors, TcpOutSegs, TcpOutRsts, TcpRetransSegs;
 	uint64_t TcpActiveOpens, TcpPassiveOpens, TcpAttemptFails, TcpEstabResets;
+	uint64_t TcpCurrEstab;               /* a gauge: sockets in ESTABLISHED or CLOSE_WAIT now */
 	uint64_t TcpExtListenOverflows, TcpExtListenDrops, TcpExtTCPChallengeACK, TcpExtTCPAbortOnData;
 	uint64_t TcpExtTCPOFOQueue, TcpExtTW, TcpExtDelayedACKs;
 	uint64_t TcpExtTCPNoEngineDrops;   /* segments for a socket, before the state machine exists */

@@ -165,7 +165,7 @@ static void tcp_rcv_listen(struct dtcp_stack *st, struct tcp_sock *l, const stru
 		st->tcpc.TcpExtListenDrops++;
 		return;
 	}
-	csk->state = INET_SYN_RECV;
+	inet_state_set(st, csk, INET_SYN_RECV);
 	csk->ss = INET_SS_CONNECTED;
 	ehash_insert(&st->eh, csk);
 	c->irs = si->seq;
@@ -221,14 +221,14 @@ static void tcp_rcv_synsent(struct dtcp_stack *st, struct tcp_sock *tp, const st
 		tcp_rtt_synced(tp, si->ack);
 		tcp_rtx_stop(tp);
 		tp->retries = 0;
-		sk->state = INET_ESTABLISHED;
+		inet_state_set(st, sk, INET_ESTABLISHED);
 		tcp_established_init(st, tp);
 		tcp_send_ack(tp);
 		tcp_push(tp);
 		return;
 	}
 	/* Simultaneous open (3.10.7.3 fourth step). */
-	sk->state = INET_SYN_RECV;
+	inet_state_set(st, sk, INET_SYN_RECV);
 	tcp_send_segment(tp, TCP_FLAG_SYN | TCP_FLAG_ACK, tp->iss, 0, 0);
 }
 
@@ -392,7 +392,7 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 			tcp_send_reset(st, &st->ifs.ifs[p->ifindex - 1], si->th, si->len, &s, &d);
 			return false;
 		}
-		sk->state = INET_ESTABLISHED;
+		inet_state_set(st, sk, INET_ESTABLISHED);
 		tp->snd_wnd = (uint32_t)si->wnd << tp->snd_wscale;
 		tp->max_sndwnd = tp->snd_wnd;
 		tp->snd_wl1 = si->seq;
@@ -451,7 +451,7 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 		/* Our FIN is acknowledged. */
 		switch (sk->state) {
 		case INET_FIN_WAIT1:
-			sk->state = INET_FIN_WAIT2;
+			inet_state_set(st, sk, INET_FIN_WAIT2);
 			if (sk->fd < 0)
 				tcp_rtx_arm(tp, TCP_FIN_TIMEOUT_MS);
 			break;
@@ -532,7 +532,7 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 		case INET_ESTABLISHED:
 			/* tcp_fin(): the ACK is owed, not forced (the application's
 			 * close usually sends it with our FIN). */
-			sk->state = INET_CLOSE_WAIT;
+			inet_state_set(st, sk, INET_CLOSE_WAIT);
 			owe = true;
 			tp->quickacks = 0;
 			break;
@@ -541,7 +541,7 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 			if (tp->fin_out && !tp->snd_len && tp->snd_una == tp->snd_max)
 				tcp_time_wait(tp);
 			else
-				sk->state = INET_CLOSING;
+				inet_state_set(st, sk, INET_CLOSING);
 			return kept;
 		case INET_FIN_WAIT2:
 			tcp_send_ack(tp);

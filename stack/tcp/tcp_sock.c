@@ -294,10 +294,10 @@ void tcp_close(struct tcp_sock *tp)
 	switch (sk->state) {
 	case INET_SYN_RECV:
 	case INET_ESTABLISHED:
-		sk->state = INET_FIN_WAIT1;
+		inet_state_set(st, sk, INET_FIN_WAIT1);
 		break;
 	case INET_CLOSE_WAIT:
-		sk->state = INET_LAST_ACK;
+		inet_state_set(st, sk, INET_LAST_ACK);
 		break;
 	case INET_FIN_WAIT2:
 		tcp_rtx_arm(tp, TCP_FIN_TIMEOUT_MS);
@@ -340,9 +340,9 @@ int tcp_shutdown(struct tcp_sock *tp, int how)
 		return 0;
 	/* The write side: a FIN after the queued data (RFC 9293 3.10.4). */
 	if (sk->state == INET_ESTABLISHED || sk->state == INET_SYN_RECV)
-		sk->state = INET_FIN_WAIT1;
+		inet_state_set(tp->st, sk, INET_FIN_WAIT1);
 	else if (sk->state == INET_CLOSE_WAIT)
-		sk->state = INET_LAST_ACK;
+		inet_state_set(tp->st, sk, INET_LAST_ACK);
 	tp->fin_queued = 1;
 	tp->snd_shutdown = 1;
 	tcp_push(tp);
