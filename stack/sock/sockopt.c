@@ -75,10 +75,13 @@ static int sol_socket_set(struct dtcp_stack *st, struct inet_sock *sk, int optna
 		uint32_t v = val < 0 ? 0 : (uint32_t)val;
 
 		v = (v < max ? v : max) * 2;
-		if (optname == SO_RCVBUF)
+		if (optname == SO_RCVBUF) {
 			tp->rcvbuf = v < 2304 ? 2304 : v;
-		else
+			tp->rcvbuf_lock = 1;
+		} else {
 			tp->sndbuf = v < 4608 ? 4608 : v;
+			tp->sndbuf_lock = 1;
+		}
 		return 0;
 	}
 	case SO_REUSEADDR:

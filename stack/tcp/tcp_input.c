@@ -120,6 +120,7 @@ static void tcp_established_init(struct dtcp_stack *st, struct tcp_sock *tp)
 {
 	tcp_cc_init(&tp->cc, tcp_send_mss(tp), tp->iss, stack_now_ns(st) / 1000u);
 	tp->quickacks = TCP_MAX_QUICKACKS;   /* data starts to flow: quick ACKs (tcp_incr_quickack) */
+	tcp_sndbuf_expand(tp);               /* tcp_init_buffer_space() */
 }
 
 /* A SYN for a listener: a child in SYN_RECV, answered with a SYN-ACK. */
@@ -424,6 +425,10 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 				tp->snd_nxt = tp->snd_una;
 			tcp_rtt_ack(&tp->rtt, &st->rtt_params, si->ack, stack_now_ns(st) / 1000u);
 			tp->retries = 0;
+			/* tcp_new_space(): a writer held back by a full buffer
+			 * gets a larger one as the window grows. */
+			if (tp->snd_len + acked >= tp->sndbuf)
+				tcp_sndbuf_expand(tp);
 		}
 		if (todo > 0 && (todo & TCP_CC_RETRANSMIT)) {
 			/* Fast retransmit / a partial ACK: resend the segment at snd_una. */

@@ -57,6 +57,43 @@ void tcp_sndbuf_release(struct tcp_sock *tp)
 	tp->snd_cap = tp->snd_head = tp->snd_len = 0;
 }
 
+void tcp_sndbuf_expand(struct tcp_sock *tp)
+{
+	uint32_t smss = tcp_send_mss(tp), segs = tcp_cc_cwnd(&tp->cc) / (smss ? smss : 1);
+	uint64_t want;
+	uint32_t max = (uint32_t)tp->st->sysctl.tcp_wmem[2];
+
+	if (tp->sndbuf_lock)
+		return;
+	if (segs < 10)
+		segs = 10;
+	want = 2ull * segs * smss;
+	if (want > max)
+		want = max;
+	if (want > tp->sndbuf)
+		tp->sndbuf = (uint32_t)want;
+}
+
+/* A larger ring for the send queue, its bytes moved to the front. */
+static int sndbuf_regrow(struct tcp_sock *tp, uint32_t cap)
+{
+	uint8_t *d = malloc(cap);
+	uint32_t first;
+
+	if (!d)
+		return -ENOBUFS;
+	first = tp->snd_cap - tp->snd_head;
+	if (first > tp->snd_len)
+		first = tp->snd_len;
+	memcpy(d, tp->snd_data + tp->snd_head, first);
+	memcpy(d + first, tp->snd_data, tp->snd_len - first);
+	free(tp->snd_data);
+	tp->snd_data = d;
+	tp->snd_cap = cap;
+	tp->snd_head = 0;
+	return 0;
+}
+
 int tcp_sndbuf_write(struct tcp_sock *tp, const void *buf, uint32_t len)
 {
 	uint32_t room, n, pos, first;
@@ -71,6 +108,12 @@ int tcp_sndbuf_write(struct tcp_sock *tp, const void *buf, uint32_t len)
 		tp->snd_cap = cap;
 		tp->snd_head = 0;
 		tp->snd_len = 0;
+	} else if (tp->sndbuf > tp->snd_cap && tp->snd_len + len > tp->snd_cap) {
+		/* The buffer grew (tcp_sndbuf_expand, SO_SNDBUF): so does the ring. */
+		int err = sndbuf_regrow(tp, roundup_pow2_u32(tp->sndbuf));
+
+		if (err && tp->snd_len >= tp->snd_cap)
+			return err;
 	}
 	room = (tp->sndbuf < tp->snd_cap ? tp->sndbuf : tp->snd_cap) - tp->snd_len;
 	if ((int32_t)room <= 0)

@@ -72,6 +72,8 @@ struct tcp_sock {
 	uint16_t linger_s;
 	uint16_t user_mss;               /* TCP_MAXSEG */
 	uint8_t quickacks;               /* ACKs still sent without delay (quick-ACK mode) */
+	uint8_t sndbuf_lock : 1;         /* SO_SNDBUF was set: no automatic growth (SOCK_SNDBUF_LOCK) */
+	uint8_t rcvbuf_lock : 1;         /* SO_RCVBUF was set (SOCK_RCVBUF_LOCK) */
 	uint32_t rcvtimeo_ms, sndtimeo_ms; /* SO_RCVTIMEO / SO_SNDTIMEO, 0: forever */
 	uint32_t total_retrans;
 	/* The send queue: what the application wrote and the peer has not
@@ -157,6 +159,10 @@ void tcp_sock_init(struct tcp_sock *tp, struct dtcp_stack *st);
 void tcp_sock_free_buffers(struct tcp_sock *tp);
 /* Append up to len bytes to the send queue; how many fit (0: full), or -ENOBUFS. */
 int tcp_sndbuf_write(struct tcp_sock *tp, const void *buf, uint32_t len);
+/* tcp_sndbuf_expand(): unless SO_SNDBUF fixed it, the send buffer grows
+ * to hold two congestion windows (at least ten segments' worth), up to
+ * net.ipv4.tcp_wmem[2]. */
+void tcp_sndbuf_expand(struct tcp_sock *tp);
 /* Free the send queue. */
 void tcp_sndbuf_release(struct tcp_sock *tp);
 /* Drop acked bytes from the front of the send queue. */

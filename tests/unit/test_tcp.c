@@ -147,6 +147,8 @@ static void transfer(int from, int to, size_t n, uint32_t seed)
 	cr_assert_leq(n, sizeof(out));
 	fill(out, n, seed);
 	for (int guard = 0; got < n && guard < 1000000; guard++) {
+		size_t before = sent + got;
+
 		if (sent < n) {
 			ssize_t k = dtcp_send(st, from, out + sent, n - sent, MSG_DONTWAIT);
 
@@ -162,6 +164,10 @@ static void transfer(int from, int to, size_t n, uint32_t seed)
 			got += (size_t)r;
 		else
 			cr_assert(r < 0 && errno == EAGAIN, "recv %zd: %s", r, strerror(errno));
+		/* Nothing moved: let the clock run (a delayed ACK that a Nagle-held
+		 * tail waits for comes after 40 ms, as on Linux). */
+		if (sent + got == before)
+			th_now_ns += 1000000u;
 	}
 	if (got != n) {
 		struct tcp_sock *f = tcp_sk(th_sk(from)), *t = tcp_sk(th_sk(to));
@@ -644,4 +650,35 @@ Test(tcp, time_wait_keeps_unread_data)
 	}
 	cr_assert_eq(n, sizeof(big), "every byte sent before the FIN is read");
 	cr_assert_eq(memcmp(got, big, n), 0);
+}
+
+/* tcp_sndbuf_expand(): a connected socket's send buffer holds two
+ * congestion windows (ten segments at least) and grows as a writer keeps it
+ * full, up to tcp_wmem[2]; SO_SNDBUF fixes it. */
+Test(tcp, send_buffer_grows_unless_fixed)
+{
+	int c, a = pair(AF_INET, "127.0.0.1", 5000, &c, NULL), v, fixed = 20000;
+	socklen_t len = sizeof(v);
+	int c2;
+
+	cr_assert_eq(dtcp_getsockopt(st, c, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
+	cr_assert_eq(v, 2 * 10 * 1448, "ten segments of 1,448 bytes, twice: %d", v);
+	transfer(c, a, 1 << 20, 5);
+	cr_assert_eq(dtcp_getsockopt(st, c, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
+	cr_assert_gt(v, 2 * 10 * 1448, "grew with the window: %d", v);
+	cr_assert_leq(v, 4194304, "within tcp_wmem[2]");
+	/* Fixed by SO_SNDBUF before the connect: it stays. */
+	th_sysctl("net.ipv4.tcp_wmem", "4096 16384 30000");
+	c2 = th_socket(AF_INET, NULL);
+	cr_assert_eq(dtcp_setsockopt(st, c2, SOL_SOCKET, SO_SNDBUF, &fixed, sizeof(fixed)), 0);
+	cr_assert_eq(dtcp_getsockopt(st, c2, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
+	cr_assert_eq(v, 40000);
+	cr_assert_eq(th_connect(c2, "127.0.0.1", 5000), 0);
+	poll_n(4);
+	cr_assert_eq(dtcp_getsockopt(st, c2, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
+	cr_assert_eq(v, 40000, "SO_SNDBUF holds");
+	/* Unfixed, the growth stops at tcp_wmem[2]. */
+	transfer(a, c, 1 << 20, 6);
+	cr_assert_eq(dtcp_getsockopt(st, a, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
+	cr_assert_eq(v, 30000, "capped by tcp_wmem[2]: %d", v);
 }
