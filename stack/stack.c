@@ -170,10 +170,10 @@ void dtcp_stack_free(struct dtcp_stack *st)
 			sock_destroy(st, sk);
 		}
 	}
-	for (uint32_t b = 0; b <= st->eh.mask && st->eh.count; b++) {
-		while (st->eh.buckets[b].first) {
-			struct inet_sock *sk = DTCP_CONTAINER_OF(st->eh.buckets[b].first, struct inet_sock, hash_node);
+	for (uint64_t i = 0; i < ehash_slots(&st->eh) && st->eh.count; i++) {
+		struct inet_sock *sk = ehash_at(&st->eh, i);
 
+		if (sk) {
 			inet_release(st, sk);
 			sock_destroy(st, sk);
 		}

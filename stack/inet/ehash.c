@@ -7,26 +7,32 @@
 
 #include "addr.h"
 
-int ehash_init(struct ehash *eh, uint32_t buckets, uint64_t seed)
+int ehash_init(struct ehash *eh, uint32_t entries, uint64_t seed)
 {
+	/* Groups for entries at 4 per group (of 7): probes stay short. calloc
+	 * rather than a touching memset: a large table's pages stay unmapped
+	 * until used. */
+	uint32_t groups = roundup_pow2_u32(entries / 4 > 0 ? (entries + 3) / 4 : 1);
+
 	memset(eh, 0, sizeof(*eh));
-	buckets = roundup_pow2_u32(buckets);
-	eh->buckets = calloc(buckets, sizeof(*eh->buckets));
-	if (!eh->buckets)
+	eh->raw = calloc(1, (size_t)groups * sizeof(*eh->groups) + 64);
+	if (!eh->raw)
 		return -ENOMEM;
-	eh->mask = buckets - 1;
+	eh->groups = (struct ehash_group *)(((uintptr_t)eh->raw + 63) & ~(uintptr_t)63);
+	eh->mask = groups - 1;
 	eh->seed = seed;
 	return 0;
 }
 
 void ehash_fini(struct ehash *eh)
 {
-	free(eh->buckets);
-	eh->buckets = NULL;
+	free(eh->raw);
+	eh->raw = NULL;
+	eh->groups = NULL;
 }
 
-static uint32_t ehash_index(const struct ehash *eh, const struct in6_addr *l, uint16_t lport,
-                            const struct in6_addr *f, uint16_t fport)
+static uint64_t ehash_hash(const struct ehash *eh, const struct in6_addr *l, uint16_t lport,
+                           const struct in6_addr *f, uint16_t fport)
 {
 	uint64_t h = eh->seed ^ ((uint64_t)lport << 16 | fport);
 
@@ -37,35 +43,94 @@ static uint32_t ehash_index(const struct ehash *eh, const struct in6_addr *l, ui
 		h = mix64(h ^ ((uint64_t)l->s6_addr32[0] << 32 | l->s6_addr32[1]), eh->seed);
 		h = mix64(h ^ ((uint64_t)f->s6_addr32[0] << 32 | f->s6_addr32[1]), eh->seed);
 	}
-	return (uint32_t)h & eh->mask;
+	return h;
+}
+
+/* The tag: the top byte, never 0 (0 marks an empty slot). */
+static inline uint8_t hash_tag(uint64_t h)
+{
+	uint8_t t = (uint8_t)(h >> 56);
+
+	return t ? t : 1;
+}
+
+static inline bool sk_matches(const struct inet_sock *sk, const struct in6_addr *l, uint16_t lport,
+                              const struct in6_addr *f, uint16_t fport)
+{
+	return sk->num == lport && sk->dport == fport && addr_eq(&sk->daddr, f) && addr_eq(&sk->rcv_saddr, l);
 }
 
 void ehash_insert(struct ehash *eh, struct inet_sock *sk)
 {
-	DTCP_ASSERT(hlist_unhashed(&sk->hash_node));
-	hlist_add_head(&sk->hash_node, &eh->buckets[ehash_index(eh, &sk->rcv_saddr, sk->num, &sk->daddr, sk->dport)]);
-	eh->count++;
+	uint64_t h = ehash_hash(eh, &sk->rcv_saddr, sk->num, &sk->daddr, sk->dport);
+	uint32_t g = (uint32_t)h & eh->mask;
+	uint8_t tag = hash_tag(h);
+
+	DTCP_ASSERT(!sk->ehashed);
+	/* Sized never to fill (ehash_init), so this ends within the table. */
+	for (uint32_t probes = 0; probes <= eh->mask; probes++, g = (g + 1) & eh->mask) {
+		struct ehash_group *grp = &eh->groups[g];
+
+		for (int s = 0; s < EHASH_GROUP_SLOTS; s++) {
+			if (!grp->tag[s]) {
+				grp->tag[s] = tag;
+				grp->sk[s] = sk;
+				sk->ehashed = 1;
+				eh->count++;
+				return;
+			}
+		}
+		if (grp->overflow < 255)
+			grp->overflow++;
+	}
+	DTCP_ASSERT(!"established table full");
 }
 
 void ehash_remove(struct ehash *eh, struct inet_sock *sk)
 {
-	if (hlist_unhashed(&sk->hash_node))
+	uint64_t h;
+	uint32_t g, home;
+
+	if (!sk->ehashed)
 		return;
-	hlist_del(&sk->hash_node);
-	eh->count--;
+	h = ehash_hash(eh, &sk->rcv_saddr, sk->num, &sk->daddr, sk->dport);
+	home = g = (uint32_t)h & eh->mask;
+	for (;;) {
+		struct ehash_group *grp = &eh->groups[g];
+
+		for (int s = 0; s < EHASH_GROUP_SLOTS; s++) {
+			if (grp->sk[s] != sk)
+				continue;
+			grp->sk[s] = NULL;
+			grp->tag[s] = 0;
+			/* The groups it had passed no longer count it. */
+			for (uint32_t p = home; p != g; p = (p + 1) & eh->mask)
+				if (eh->groups[p].overflow < 255)
+					eh->groups[p].overflow--;
+			sk->ehashed = 0;
+			eh->count--;
+			return;
+		}
+		DTCP_ASSERT(grp->overflow);
+		g = (g + 1) & eh->mask;
+	}
 }
 
 struct inet_sock *ehash_lookup(const struct ehash *eh, const struct in6_addr *laddr, uint16_t lport,
                                const struct in6_addr *faddr, uint16_t fport)
 {
-	struct hnode *n;
+	uint64_t h = ehash_hash(eh, laddr, lport, faddr, fport);
+	uint32_t g = (uint32_t)h & eh->mask;
+	uint8_t tag = hash_tag(h);
 
-	hlist_for_each(n, &eh->buckets[ehash_index(eh, laddr, lport, faddr, fport)]) {
-		struct inet_sock *sk = DTCP_CONTAINER_OF(n, struct inet_sock, hash_node);
+	for (uint32_t probes = 0; probes <= eh->mask; probes++, g = (g + 1) & eh->mask) {
+		const struct ehash_group *grp = &eh->groups[g];
 
-		if (sk->num == lport && sk->dport == fport && addr_eq(&sk->daddr, faddr) &&
-		    addr_eq(&sk->rcv_saddr, laddr))
-			return sk;
+		for (int s = 0; s < EHASH_GROUP_SLOTS; s++)
+			if (grp->tag[s] == tag && sk_matches(grp->sk[s], laddr, lport, faddr, fport))
+				return grp->sk[s];
+		if (!grp->overflow)
+			break;
 	}
 	return NULL;
 }

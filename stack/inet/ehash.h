@@ -1,6 +1,15 @@
 /* The established table: (local address, local port, remote address,
- * remote port) -> socket, for SYN_SENT through TIME_WAIT. Chained hash with
- * a per-stack seed; insert, lookup and removal are O(1) expected.
+ * remote port) -> socket, for SYN_SENT through TIME_WAIT.
+ *
+ * Open addressing over 64-byte groups, one cache line each: seven socket
+ * pointers, an 8-bit tag per slot (hash bits the group index does not use),
+ * and an overflow count. A key's home group comes from a seeded hash; it
+ * lives there or, when that is full, in the first group after it with room.
+ * A group's overflow count says how many entries had to pass it, so a
+ * lookup stops at the first group that no entry passed. A lookup reads one
+ * line and touches a socket only on a tag match (1 in 256 by chance); an
+ * insert or a removal touches its groups and no other socket. Sized so that
+ * the table is at most 4/7 full when every socket is in it: O(1) expected.
  * Stack thread only. */
 #ifndef DTCP_EHASH_H
 #define DTCP_EHASH_H
@@ -10,23 +19,49 @@
 #include "inet/inet_sock.h"
 #include "util.h"
 
+#define EHASH_GROUP_SLOTS 7
+
+struct ehash_group {
+	struct inet_sock *sk[EHASH_GROUP_SLOTS];
+	uint8_t tag[EHASH_GROUP_SLOTS];   /* 0: empty slot */
+	uint8_t overflow;                 /* entries that passed this group (255: sticky) */
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct ehash_group) == 64, "one cache line per group");
+
 struct ehash {
-	struct hhead *buckets;
-	uint32_t mask;
+	struct ehash_group *groups;   /* 64-byte aligned within raw */
+	void *raw;
+	uint32_t mask;                /* groups - 1 */
 	uint64_t seed;
 	uint64_t count;
 };
 
-int ehash_init(struct ehash *eh, uint32_t buckets, uint64_t seed);
+/* A table for at least `entries` sockets. 0 or -ENOMEM. */
+int ehash_init(struct ehash *eh, uint32_t entries, uint64_t seed);
 void ehash_fini(struct ehash *eh);
+/* The socket must not be in the table; the table never fills (it is sized
+ * for every socket the stack may hold). */
 void ehash_insert(struct ehash *eh, struct inet_sock *sk);
 void ehash_remove(struct ehash *eh, struct inet_sock *sk);
 struct inet_sock *ehash_lookup(const struct ehash *eh, const struct in6_addr *laddr, uint16_t lport,
                                const struct in6_addr *faddr, uint16_t fport);
 
+/* Walking every entry: slots 0 .. ehash_slots() - 1, each a socket or NULL.
+ * Removing entries during the walk is allowed: nothing moves. */
+static inline uint64_t ehash_slots(const struct ehash *eh)
+{
+	return ((uint64_t)eh->mask + 1) * EHASH_GROUP_SLOTS;
+}
+
+static inline struct inet_sock *ehash_at(const struct ehash *eh, uint64_t i)
+{
+	return eh->groups[i / EHASH_GROUP_SLOTS].sk[i % EHASH_GROUP_SLOTS];
+}
+
 static inline bool ehash_hashed(const struct inet_sock *sk)
 {
-	return !hlist_unhashed(&sk->hash_node);
+	return sk->ehashed;
 }
 
 #endif

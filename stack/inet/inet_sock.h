@@ -40,10 +40,14 @@ struct epitem;
 struct inet_sock {
 	struct in6_addr rcv_saddr;   /* bound / lookup address (wildcard if none) */
 	struct in6_addr daddr;       /* peer, after connect() */
-	struct hnode hash_node;      /* ehash or lhash chain */
 	struct hnode bind_node;      /* owners list of the addr bucket */
 	struct inet_bind2_bucket *tb2; /* addr bucket while num != 0 */
-	struct dest_entry *dest;     /* connect-placed and in ehash */
+	union {
+		struct dest_entry *dest; /* connect-placed and in ehash */
+		struct inet_sock *lnext; /* a listener: next in its lhash chain (a
+		                          * listener has no dest; lhash_remove()
+		                          * clears it before dest_del() looks) */
+	};
 	struct epitem *epi;          /* epoll registrations */
 	uint32_t uid;                /* creator's euid (SO_REUSEPORT) */
 	uint32_t local_port_range;   /* IP_LOCAL_PORT_RANGE: lo | hi << 16 */
@@ -78,6 +82,8 @@ struct inet_sock {
 	unsigned tw_has_ts : 1;      /* TIME_WAIT recorded a peer timestamp */
 	unsigned tw_fin_wait2 : 1;   /* TIME_WAIT still in its FIN_WAIT2 sub-state */
 	unsigned dest_tw : 1;        /* counted as TIME_WAIT in its dest entry */
+	unsigned ehashed : 1;        /* in the established table */
+	unsigned lhashed : 1;        /* in the listener table */
 	unsigned tw_taken : 1;       /* connect() took over a TIME_WAIT: tw_snd_nxt is set */
 };
 

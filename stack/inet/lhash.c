@@ -35,27 +35,34 @@ static uint32_t lhash_index(const struct lhash *lh, const struct in6_addr *a, ui
 
 void lhash_insert(struct lhash *lh, struct inet_sock *sk)
 {
-	DTCP_ASSERT(hlist_unhashed(&sk->hash_node));
-	hlist_add_head(&sk->hash_node, &lh->buckets[lhash_index(lh, &sk->rcv_saddr, sk->num)]);
+	struct inet_sock **head = &lh->buckets[lhash_index(lh, &sk->rcv_saddr, sk->num)];
+
+	DTCP_ASSERT(!sk->lhashed && !sk->dest);
+	sk->lnext = *head;
+	*head = sk;
+	sk->lhashed = 1;
 	lh->count++;
 }
 
+/* Listeners are few per bucket: removal walks the bucket's chain. */
 void lhash_remove(struct lhash *lh, struct inet_sock *sk)
 {
-	if (hlist_unhashed(&sk->hash_node))
+	struct inet_sock **pp;
+
+	if (!sk->lhashed)
 		return;
-	hlist_del(&sk->hash_node);
+	for (pp = &lh->buckets[lhash_index(lh, &sk->rcv_saddr, sk->num)]; *pp != sk; pp = &(*pp)->lnext)
+		DTCP_ASSERT(*pp);
+	*pp = sk->lnext;
+	sk->lnext = NULL;
+	sk->lhashed = 0;
 	lh->count--;
 }
 
 static struct inet_sock *lhash_find(const struct lhash *lh, const struct in6_addr *a, uint16_t port,
                                     bool v4_packet)
 {
-	struct hnode *n;
-
-	hlist_for_each(n, &lh->buckets[lhash_index(lh, a, port)]) {
-		struct inet_sock *sk = DTCP_CONTAINER_OF(n, struct inet_sock, hash_node);
-
+	for (struct inet_sock *sk = lh->buckets[lhash_index(lh, a, port)]; sk; sk = sk->lnext) {
 		if (sk->num != port || !addr_eq(&sk->rcv_saddr, a))
 			continue;
 		if (v4_packet && inet_sk_ipv6only(sk))

@@ -11,7 +11,7 @@
 #include "util.h"
 
 struct lhash {
-	struct hhead *buckets;
+	struct inet_sock **buckets;   /* singly linked through lnext, newest first */
 	uint32_t mask;
 	uint64_t seed;
 	uint64_t count;

@@ -52,7 +52,7 @@ struct inet_sock *sock_create(struct dtcp_stack *st, int family)
 
 void sock_destroy(struct dtcp_stack *st, struct inet_sock *sk)
 {
-	DTCP_ASSERT(!sk->tb2 && !sk->dest && hlist_unhashed(&sk->hash_node));
+	DTCP_ASSERT(!sk->tb2 && !sk->dest && !sk->ehashed && !sk->lhashed);
 	tcp_timer_stop_all(tcp_sk(sk));
 	tcp_sock_free_buffers(tcp_sk(sk));
 	sock_epoll_forget(st, sk);

@@ -75,10 +75,10 @@ void th_teardown(void)
 	for (uint32_t i = 0; i < st->socks.max && st->socks.count; i++)
 		if (st->socks.fds[i])
 			dtcp_close(st, st->socks.fds[i]->fd);
-	for (uint32_t b = 0; b <= st->eh.mask && st->eh.count; b++) {
-		while (st->eh.buckets[b].first) {
-			struct inet_sock *sk = DTCP_CONTAINER_OF(st->eh.buckets[b].first, struct inet_sock, hash_node);
+	for (uint64_t i = 0; i < ehash_slots(&st->eh) && st->eh.count; i++) {
+		struct inet_sock *sk = ehash_at(&st->eh, i);
 
+		if (sk) {
 			inet_release(st, sk);
 			sock_destroy(st, sk);
 		}

@@ -26,16 +26,11 @@ Test(tables, ehash_two_million, .timeout = 120)
 		ehash_insert(&eh, sk);
 	}
 	cr_assert_eq(eh.count, n);
-	for (uint32_t b = 0; b <= eh.mask; b++) {
-		uint32_t len = 0;
-		struct hnode *h;
-
-		hlist_for_each(h, &eh.buckets[b])
-			len++;
-		longest = DTCP_MAX(longest, len);
-	}
-	/* Load factor ~1: a chain of more than 16 would mean a broken hash. */
-	cr_assert_leq(longest, 16, "longest chain %u", longest);
+	/* Groups at about 4 of 7 slots: no group may be passed by more than a
+	 * few entries, or the hash is broken. */
+	for (uint32_t g = 0; g <= eh.mask; g++)
+		longest = DTCP_MAX(longest, eh.groups[g].overflow);
+	cr_assert_leq(longest, 16, "a group passed by %u entries", longest);
 	for (uint32_t i = 0; i < n; i += 7)
 		cr_assert_eq(ehash_lookup(&eh, &socks[i].rcv_saddr, socks[i].num, &socks[i].daddr, 44983), &socks[i]);
 	for (uint32_t i = 0; i < n; i += 2)
@@ -43,6 +38,14 @@ Test(tables, ehash_two_million, .timeout = 120)
 	cr_assert_eq(eh.count, n / 2);
 	cr_assert_null(ehash_lookup(&eh, &socks[0].rcv_saddr, socks[0].num, &socks[0].daddr, 44983));
 	cr_assert_eq(ehash_lookup(&eh, &socks[1].rcv_saddr, socks[1].num, &socks[1].daddr, 44983), &socks[1]);
+	for (uint32_t i = 1; i < n; i += 2)
+		cr_assert_eq(ehash_lookup(&eh, &socks[i].rcv_saddr, socks[i].num, &socks[i].daddr, 44983), &socks[i]);
+	for (uint32_t i = 1; i < n; i += 2)
+		ehash_remove(&eh, &socks[i]);
+	cr_assert_eq(eh.count, 0);
+	for (uint32_t g = 0; g <= eh.mask; g++)
+		cr_assert(eh.groups[g].overflow == 0 || eh.groups[g].overflow == 255, "group %u still counts %u", g,
+		          eh.groups[g].overflow);
 	ehash_fini(&eh);
 	free(socks);
 }
