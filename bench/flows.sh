@@ -12,14 +12,9 @@
 # namespace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${RUNS:-3}
+. bench/lib.sh
+bench_setup 3 "${1:-}"
 kruns_1m=${KERNEL_1M_RUNS:-$runs}
-record=0
-[ "${1:-}" = "--record" ] && record=1
-builddir=${DTCP_BUILDDIR:-build}
-bash scripts/deps.sh
-[ -f "$builddir/build.ninja" ] || meson setup "$builddir" >/dev/null
-ninja -C "$builddir" >/dev/null
 flows="$builddir/apps/dtcp-flows"
 # RAW=file: re-summarise the per-run lines of an earlier run (its path is
 # printed) without measuring again.
@@ -214,18 +209,5 @@ $table
 <!-- flows:end -->
 MD
 )
-	touch bench/RESULTS.md
-	python3 - "$section" <<'PY'
-import re, sys
-path = "bench/RESULTS.md"
-text = open(path).read()
-sec = sys.argv[1]
-if "<!-- flows:begin -->" in text:
-    text = re.sub(r"<!-- flows:begin -->.*<!-- flows:end -->", lambda m: sec, text, flags=re.S)
-else:
-    if not text.strip():
-        text = "# Benchmark results\n\nEvery table says the command that made it. Figures are medians of several runs on the project machine.\n"
-    text = text.rstrip() + "\n\n" + sec + "\n"
-open(path, "w").write(text)
-PY
+	bench_record flows "$section"
 fi

@@ -7,13 +7,8 @@
 # makes its own network namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${RUNS:-5}
-record=0
-[ "${1:-}" = "--record" ] && record=1
-builddir=${DTCP_BUILDDIR:-build}
-bash scripts/deps.sh
-[ -f "$builddir/build.ninja" ] || meson setup "$builddir" >/dev/null
-ninja -C "$builddir" >/dev/null
+. bench/lib.sh
+bench_setup 5 "${1:-}"
 
 echo "port selection: kernel and dtcp, 16,384-port range, one destination, medians of $runs runs" >&2
 kern=$("$builddir/bench/port_select_kernel" "$runs")
@@ -62,18 +57,5 @@ $table
 <!-- port-select:end -->
 MD
 )
-	touch bench/RESULTS.md
-	python3 - "$section" <<'PY'
-import re, sys
-path = "bench/RESULTS.md"
-text = open(path).read()
-sec = sys.argv[1]
-if "<!-- port-select:begin -->" in text:
-    text = re.sub(r"<!-- port-select:begin -->.*<!-- port-select:end -->", lambda m: sec, text, flags=re.S)
-else:
-    if not text.strip():
-        text = "# Benchmark results\n\nEvery table says the command that made it. Figures are medians of several runs on the project machine.\n"
-    text = text.rstrip() + "\n\n" + sec + "\n"
-open(path, "w").write(text)
-PY
+	bench_record port-select "$section"
 fi

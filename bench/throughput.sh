@@ -6,13 +6,8 @@
 # bench/RESULTS.md. Needs root (EAL, and the kernel1500 mode's namespace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${RUNS:-3}
-record=0
-[ "${1:-}" = "--record" ] && record=1
-builddir=${DTCP_BUILDDIR:-build}
-bash scripts/deps.sh
-[ -f "$builddir/build.ninja" ] || meson setup "$builddir" >/dev/null
-ninja -C "$builddir" >/dev/null
+. bench/lib.sh
+bench_setup 3 "${1:-}"
 bin="$builddir/bench/throughput"
 
 # median of the field $2 over RUNS runs of: throughput $1 MIB MSG
@@ -65,15 +60,5 @@ $table
 <!-- throughput:end -->
 MD
 )
-	python3 - "$section" <<'PY'
-import re, sys
-path = "bench/RESULTS.md"
-text = open(path).read()
-sec = sys.argv[1]
-if "<!-- throughput:begin -->" in text:
-    text = re.sub(r"<!-- throughput:begin -->.*<!-- throughput:end -->", lambda m: sec, text, flags=re.S)
-else:
-    text = text.rstrip() + "\n\n" + sec + "\n"
-open(path, "w").write(text)
-PY
+	bench_record throughput "$section"
 fi

@@ -463,12 +463,15 @@ static ssize_t tcp_sendiov(struct dtcp_stack *st, struct inet_sock *sk, const st
 	return (ssize_t)done;
 }
 
+static ssize_t tcp_recviov(struct dtcp_stack *st, struct inet_sock *sk, const struct iovec *iov, size_t len,
+                           int flags);
+
 /* The data calls hold the stack's clock: one read per call, not per segment. */
-static ssize_t held_sendiov(struct dtcp_stack *st, struct inet_sock *sk, const struct iovec *iov, size_t len,
-                            int flags)
+static ssize_t held_io(struct dtcp_stack *st, struct inet_sock *sk, const struct iovec *iov, size_t len, int flags,
+                       bool send)
 {
 	bool was = stack_clock_hold(st);
-	ssize_t r = tcp_sendiov(st, sk, iov, len, flags);
+	ssize_t r = send ? tcp_sendiov(st, sk, iov, len, flags) : tcp_recviov(st, sk, iov, len, flags);
 
 	stack_clock_release(st, was);
 	return r;
@@ -483,23 +486,29 @@ ssize_t dtcp_send(struct dtcp_stack *st, int fd, const void *buf, size_t len, in
 		return api_ret(-EBADF);
 	if (!buf && len)
 		return api_ret(-EFAULT);
-	return api_ret_ssize(held_sendiov(st, sk, &iov, iov.iov_len, flags));
+	return api_ret_ssize(held_io(st, sk, &iov, iov.iov_len, flags, true));
+}
+
+/* sendmsg()/recvmsg()'s socket and byte count: the count, or -errno. */
+static ssize_t msg_begin(struct dtcp_stack *st, int fd, const struct msghdr *msg, struct inet_sock **sk)
+{
+	*sk = fd_sock(st, fd);
+	if (!*sk)
+		return -EBADF;
+	if (!msg)
+		return -EFAULT;
+	return iov_total(msg->msg_iov, msg->msg_iovlen);
 }
 
 ssize_t dtcp_sendmsg(struct dtcp_stack *st, int fd, const struct msghdr *msg, int flags)
 {
-	struct inet_sock *sk = fd_sock(st, fd);
-	ssize_t len;
+	struct inet_sock *sk;
+	ssize_t len = msg_begin(st, fd, msg, &sk);
 
-	if (!sk)
-		return api_ret(-EBADF);
-	if (!msg)
-		return api_ret(-EFAULT);
-	len = iov_total(msg->msg_iov, msg->msg_iovlen);
 	if (len < 0)
 		return api_ret_ssize(len);
 	/* tcp_sendmsg() reads neither msg_name nor ancillary data. */
-	return api_ret_ssize(held_sendiov(st, sk, msg->msg_iov, (size_t)len, flags));
+	return api_ret_ssize(held_io(st, sk, msg->msg_iov, (size_t)len, flags, true));
 }
 
 /* Nothing more will come: the end of the stream, an error, no connection. */
@@ -617,16 +626,6 @@ static ssize_t tcp_recviov(struct dtcp_stack *st, struct inet_sock *sk, const st
 	}
 }
 
-static ssize_t held_recviov(struct dtcp_stack *st, struct inet_sock *sk, const struct iovec *iov, size_t len,
-                            int flags)
-{
-	bool was = stack_clock_hold(st);
-	ssize_t r = tcp_recviov(st, sk, iov, len, flags);
-
-	stack_clock_release(st, was);
-	return r;
-}
-
 ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flags)
 {
 	struct inet_sock *sk = fd_sock(st, fd);
@@ -636,22 +635,17 @@ ssize_t dtcp_recv(struct dtcp_stack *st, int fd, void *buf, size_t len, int flag
 		return api_ret(-EBADF);
 	if (!buf && len && !(flags & MSG_TRUNC))
 		return api_ret(-EFAULT);
-	return api_ret_ssize(held_recviov(st, sk, &iov, iov.iov_len, flags));
+	return api_ret_ssize(held_io(st, sk, &iov, iov.iov_len, flags, false));
 }
 
 ssize_t dtcp_recvmsg(struct dtcp_stack *st, int fd, struct msghdr *msg, int flags)
 {
-	struct inet_sock *sk = fd_sock(st, fd);
-	ssize_t len, r;
+	struct inet_sock *sk;
+	ssize_t len = msg_begin(st, fd, msg, &sk), r;
 
-	if (!sk)
-		return api_ret(-EBADF);
-	if (!msg)
-		return api_ret(-EFAULT);
-	len = iov_total(msg->msg_iov, msg->msg_iovlen);
 	if (len < 0)
 		return api_ret_ssize(len);
-	r = held_recviov(st, sk, msg->msg_iov, (size_t)len, flags);
+	r = held_io(st, sk, msg->msg_iov, (size_t)len, flags, false);
 	if (r >= 0) {
 		/* A stream socket names no sender and passes no ancillary data. */
 		msg->msg_namelen = 0;
