@@ -77,7 +77,7 @@ static enum outcome run_cell(const struct conf_case *cs, const struct conf_ops *
  * failed there and that no line of the file names. */
 static void print_differences(const char *name, char failed_cases[][64], int nfailed)
 {
-	char path[512], line[1024];
+	char path[512], line[8192];
 	FILE *f;
 	bool in_section = false;
 	int missing = 0;
@@ -87,7 +87,7 @@ static void print_differences(const char *name, char failed_cases[][64], int nfa
 	printf("\n");
 	while (f && fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "## ", 3))
-			in_section = strstr(line, name) != NULL;
+			in_section = strcasestr(line, name) != NULL;
 		if (in_section)
 			fputs(line, stdout);
 	}
@@ -101,7 +101,7 @@ static void print_differences(const char *name, char failed_cases[][64], int nfa
 			in_section = false;
 			while (fgets(line, sizeof(line), f)) {
 				if (!strncmp(line, "## ", 3))
-					in_section = strstr(line, name) != NULL;
+					in_section = strcasestr(line, name) != NULL;
 				named |= in_section && strstr(line, quoted) != NULL;
 			}
 		}
