@@ -4,7 +4,8 @@
 set -euo pipefail
 
 pkgs=(build-essential meson ninja-build pkg-config libcriterion-dev libsodium-dev
-      gnuplot-nox iproute2 fonts-dejavu-core python3 dpdk-dev libdpdk-dev iputils-ping)
+      gnuplot-nox iproute2 fonts-dejavu-core python3 dpdk-dev libdpdk-dev iputils-ping
+      liblwip-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,6 +1,6 @@
 /* The conformance suite's backend interface: the socket calls and the
  * environment set-up a case may use, as one const ops table per backend
- * (backend_kernel.c, backend_dtcp.c). Every op takes the environment as
+ * (backend_kernel.c, backend_dtcp.c, backend_lwip.c). Every op takes the environment as
  * `self` and returns 0 (or a descriptor) or -errno. One environment serves
  * one case, in one process, on one thread. */
 #ifndef CONF_BACKEND_H
@@ -19,6 +19,7 @@ enum conf_feature {
 	                             (ECONNREFUSED), close sequences, TIME_WAIT, send */
 	CONF_UDP      = 1u << 1,  /* SOCK_DGRAM sockets */
 	CONF_PEERNAME = 1u << 2,  /* getpeername() */
+	CONF_CREDS    = 1u << 3,  /* cred_set(): uids and CAP_NET_BIND_SERVICE checked */
 };
 
 /* Base of every backend's environment; backends embed it first. */
@@ -29,6 +30,10 @@ struct conf_env {
 struct conf_ops {
 	const char *name;
 	unsigned has;             /* enum conf_feature bits */
+	/* Reported for comparison only: its runs never fail the suite. */
+	bool compare_only;
+	/* Seconds one case may take before its run is killed (0: the default). */
+	unsigned run_timeout_s;
 
 	/* A fresh environment: loopback up with 127.0.0.1/8 and ::1, default
 	 * sysctls, acting as uid 0 with every capability. */
@@ -61,7 +66,7 @@ struct conf_ops {
 	int (*addr_add)(struct conf_env *self, const char *cidr);
 	int (*addr_del)(struct conf_env *self, const char *cidr);
 	/* Later calls act as euid uid, with CAP_NET_BIND_SERVICE only if
-	 * keep_bind_service, and every capability for uid 0 with it kept. */
+	 * keep_bind_service, and every capability for uid 0 with it kept. */   /* CONF_CREDS */
 	int (*cred_set)(struct conf_env *self, uid_t uid, bool keep_bind_service);
 	/* Let ms milliseconds pass for the stack's timers. */
 	void (*wait_ms)(struct conf_env *self, unsigned ms);                /* CONF_ENGINE */
@@ -69,6 +74,9 @@ struct conf_ops {
 
 extern const struct conf_ops conf_kernel_ops;
 extern const struct conf_ops conf_dtcp_ops;
+#ifdef CONF_HAVE_LWIP
+extern const struct conf_ops conf_lwip_ops;
+#endif
 
 /* Every backend, in report order. */
 extern const struct conf_ops *const conf_backends[];

@@ -269,7 +269,7 @@ static void dt_wait_ms(struct conf_env *self, unsigned ms)
 
 const struct conf_ops conf_dtcp_ops = {
 	.name = "dtcp",
-	.has = CONF_ENGINE | CONF_PEERNAME,
+	.has = CONF_ENGINE | CONF_PEERNAME | CONF_CREDS,
 	.create = dt_create,
 	.destroy = dt_destroy,
 	.socket = dt_socket,

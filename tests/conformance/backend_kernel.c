@@ -319,7 +319,7 @@ static void kern_wait_ms(struct conf_env *self, unsigned ms)
 
 const struct conf_ops conf_kernel_ops = {
 	.name = "kernel",
-	.has = CONF_ENGINE | CONF_UDP | CONF_PEERNAME,
+	.has = CONF_ENGINE | CONF_UDP | CONF_PEERNAME | CONF_CREDS,
 	.create = kern_create,
 	.destroy = kern_destroy,
 	.socket = kern_socket,

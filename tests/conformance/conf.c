@@ -5,9 +5,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct conf_ctx {
 	const struct conf_case *cs;
@@ -18,7 +21,13 @@ struct conf_ctx {
 	unsigned text_next;
 };
 
-const struct conf_ops *const conf_backends[] = { &conf_kernel_ops, &conf_dtcp_ops };
+const struct conf_ops *const conf_backends[] = {
+	&conf_kernel_ops,
+	&conf_dtcp_ops,
+#ifdef CONF_HAVE_LWIP
+	&conf_lwip_ops,
+#endif
+};
 const size_t conf_nbackends = sizeof(conf_backends) / sizeof(conf_backends[0]);
 
 const struct conf_case *conf_case_lookup(const char *name)
@@ -46,6 +55,7 @@ const char *conf_feature_names(unsigned bits, char *buf, size_t len)
 {
 	static const struct { unsigned bit; const char *name; } names[] = {
 		{ CONF_ENGINE, "engine" }, { CONF_UDP, "udp" }, { CONF_PEERNAME, "getpeername" },
+		{ CONF_CREDS, "credentials" },
 	};
 	size_t off = 0;
 
@@ -200,6 +210,102 @@ int conf_run(const struct conf_case *cs, const struct conf_ops *ops, struct conf
 	cs->run(&c);
 	ops->destroy(c.env);
 	return res->failed;
+}
+
+/* Read exactly len bytes; false on a short read. */
+static bool read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+pid_t conf_run_start(const struct conf_case *cs, const struct conf_ops *ops, int *rfd)
+{
+	static struct conf_result res;
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe(pfd) < 0)
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		/* SIGALRM's default action ends the child, whatever its threads do. */
+		signal(SIGALRM, SIG_DFL);
+		alarm(ops->run_timeout_s ? ops->run_timeout_s : CONF_RUN_TIMEOUT_S);
+		conf_run(cs, ops, &res);
+		write_all(pfd[1], &res, sizeof(res));
+		_exit(0);
+	}
+	close(pfd[1]);
+	*rfd = pfd[0];
+	return pid;
+}
+
+bool conf_run_finish(pid_t pid, int rfd, struct conf_result *res, char *why, size_t whylen)
+{
+	int status = 0;
+	bool got = read_all(rfd, res, sizeof(*res));
+
+	close(rfd);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got)
+		return true;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+		snprintf(why, whylen, "TIMEOUT");
+	else if (WIFSIGNALED(status))
+		snprintf(why, whylen, "CRASH (%s)", strsignal(WTERMSIG(status)));
+	else
+		snprintf(why, whylen, "exited with status %d", WEXITSTATUS(status));
+	return false;
+}
+
+bool conf_run_isolated(const struct conf_case *cs, const struct conf_ops *ops,
+                       struct conf_result *res, char *why, size_t whylen)
+{
+	int rfd;
+	pid_t pid = conf_run_start(cs, ops, &rfd);
+
+	if (pid < 0) {
+		snprintf(why, whylen, "fork failed: %s", conf_errno_name(errno));
+		return false;
+	}
+	return conf_run_finish(pid, rfd, res, why, whylen);
 }
 
 const void *conf_arg(const struct conf_ctx *c)

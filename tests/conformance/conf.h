@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "backend.h"
 
@@ -53,6 +54,21 @@ struct conf_result {
  * number of failed checks; a backend that cannot create its environment
  * counts as one. */
 int conf_run(const struct conf_case *cs, const struct conf_ops *ops, struct conf_result *res);
+
+/* Seconds a run in its own process may take unless its backend says
+ * otherwise (conf_ops.run_timeout_s). */
+#define CONF_RUN_TIMEOUT_S 20
+
+/* conf_run() in a child process, so that a crash, a hang (killed after the
+ * backend's timeout) or a changed namespace cannot touch the caller. false:
+ * no result; *why says "TIMEOUT", "CRASH (signal)" or how it ended.
+ * conf_run_start() forks and returns the child (-1: errno) and the pipe its
+ * result comes on; conf_run_finish() waits for both, so several runs can be
+ * under way at once. */
+bool conf_run_isolated(const struct conf_case *cs, const struct conf_ops *ops,
+                       struct conf_result *res, char *why, size_t whylen);
+pid_t conf_run_start(const struct conf_case *cs, const struct conf_ops *ops, int *rfd);
+bool conf_run_finish(pid_t pid, int rfd, struct conf_result *res, char *why, size_t whylen);
 
 /* The running case's arg. */
 const void *conf_arg(const struct conf_ctx *c);

@@ -1,10 +1,12 @@
 /* conformance-report: run every case on every backend, each run in its own
- * child process, and print a markdown table (case | spec | kernel | dtcp)
- * with PASS/FAIL and what was observed, then totals.
+ * child process, and print a markdown table (case | spec | kernel | dtcp |
+ * lwip) with PASS/FAIL and what was observed, then totals, then for each
+ * comparison-only backend (lwip) its section of differences.md, the reason
+ * for each case it fails.
  *
  *   conformance-report [case ...]     (default: every case)
  *
- * Exit status 1 if a run failed. */
+ * Exit status 1 if a run failed on a backend that is not comparison-only. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,6 @@
 
 #include "conf.h"
 
-#define RUN_TIMEOUT_S 20
 #define CELL_MAX 160   /* characters of observation shown per cell */
 
 enum outcome { OUT_PASS, OUT_FAIL, OUT_SKIP };
@@ -23,78 +24,6 @@ enum outcome { OUT_PASS, OUT_FAIL, OUT_SKIP };
 struct tally {
 	int pass, fail, skip;
 };
-
-/* Read exactly len bytes; false on a short read. */
-static bool read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-static void write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n <= 0)
-			return;
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-/* Run in a child: the kernel backend leaves the process in its namespace,
- * and a crash or hang must not take the report with it. false: the child
- * died or timed out (*why says how). */
-static bool run_isolated(const struct conf_case *cs, const struct conf_ops *ops,
-                         struct conf_result *res, char *why, size_t whylen)
-{
-	int pfd[2], status;
-	pid_t pid;
-	bool got;
-
-	if (pipe(pfd) < 0) {
-		snprintf(why, whylen, "pipe failed");
-		return false;
-	}
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		snprintf(why, whylen, "fork failed");
-		close(pfd[0]);
-		close(pfd[1]);
-		return false;
-	}
-	if (pid == 0) {
-		close(pfd[0]);
-		alarm(RUN_TIMEOUT_S);
-		conf_run(cs, ops, res);
-		write_all(pfd[1], res, sizeof(*res));
-		_exit(0);
-	}
-	close(pfd[1]);
-	got = read_all(pfd[0], res, sizeof(*res));
-	close(pfd[0]);
-	waitpid(pid, &status, 0);
-	if (got)
-		return true;
-	if (WIFSIGNALED(status))
-		snprintf(why, whylen, "%s", WTERMSIG(status) == SIGALRM ? "timed out" : strsignal(WTERMSIG(status)));
-	else
-		snprintf(why, whylen, "exited with status %d", WEXITSTATUS(status));
-	return false;
-}
 
 /* Markdown-safe copy of s, at most max characters (then "…"). */
 static void cell_text(char *out, size_t outlen, const char *s, size_t max)
@@ -123,10 +52,10 @@ static enum outcome run_cell(const struct conf_case *cs, const struct conf_ops *
 	char *nl;
 
 	if (missing) {
-		snprintf(cell, len, "SKIP (needs %s)", conf_feature_names(missing, needs, sizeof(needs)));
+		snprintf(cell, len, "n/a (needs %s)", conf_feature_names(missing, needs, sizeof(needs)));
 		return OUT_SKIP;
 	}
-	if (!run_isolated(cs, ops, &res, why, sizeof(why))) {
+	if (!conf_run_isolated(cs, ops, &res, why, sizeof(why))) {
 		snprintf(cell, len, "FAIL: %s", why);
 		return OUT_FAIL;
 	}
@@ -143,9 +72,50 @@ static enum outcome run_cell(const struct conf_case *cs, const struct conf_ops *
 	return OUT_FAIL;
 }
 
+/* The reasons file (differences.md, one "- `case`, `case`: reason" line per
+ * cause) as the report's section for backend name, then every case that
+ * failed there and that no line of the file names. */
+static void print_differences(const char *name, char failed_cases[][64], int nfailed)
+{
+	char path[512], line[8192];
+	FILE *f;
+	bool in_section = false;
+	int missing = 0;
+
+	snprintf(path, sizeof(path), "%s/differences.md", CONF_SOURCE_DIR);
+	f = fopen(path, "r");
+	printf("\n");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "## ", 3))
+			in_section = strcasestr(line, name) != NULL;
+		if (in_section)
+			fputs(line, stdout);
+	}
+	for (int i = 0; i < nfailed; i++) {
+		char quoted[80];
+		bool named = false;
+
+		snprintf(quoted, sizeof(quoted), "`%s`", failed_cases[i]);
+		if (f) {
+			rewind(f);
+			in_section = false;
+			while (fgets(line, sizeof(line), f)) {
+				if (!strncmp(line, "## ", 3))
+					in_section = strcasestr(line, name) != NULL;
+				named |= in_section && strstr(line, quoted) != NULL;
+			}
+		}
+		if (!named)
+			printf("%s- %s: differs, no reason recorded yet\n", missing++ ? "" : "\n", quoted);
+	}
+	if (f)
+		fclose(f);
+}
+
 int main(int argc, char *argv[])
 {
 	struct tally tally[8] = { 0 };
+	static char failed_cases[8][512][64];
 	struct utsname u;
 	char cell[CONF_TEXT_MAX + 128];
 	int failed = 0;
@@ -154,9 +124,15 @@ int main(int argc, char *argv[])
 		strcpy(u.release, "?");
 	printf("# dtcp conformance report\n\n");
 	printf("Kernel backend: Linux %s (%s), each case in a fresh network namespace.\n", u.release, u.machine);
-	printf("dtcp backend: an in-process stack per case, client and server over its own loopback, on a virtual clock.\n\n");
-	printf("Cells: PASS with the values the checks observed, in order (cut after %d characters), "
-	       "or FAIL with the first failed check; SKIP names the feature the backend lacks.\n\n", CELL_MAX);
+	printf("dtcp backend: an in-process stack per case, client and server over its own loopback, on a virtual clock.\n");
+	for (size_t b = 0; b < conf_nbackends; b++)
+		if (!strcmp(conf_backends[b]->name, "lwip"))
+			printf("lwip backend (comparison only, never fails the suite): Debian's liblwip 2.1.3, "
+			       "a tcpip thread per case process, client and server over a loopback netif, "
+			       "real time, each run killed after %u s.\n", conf_backends[b]->run_timeout_s);
+	printf("\nCells: PASS with the values the checks observed, in order (cut after %d characters), "
+	       "or FAIL with the first failed check (TIMEOUT / CRASH: the run was killed or died); "
+	       "n/a names the feature the backend lacks.\n\n", CELL_MAX);
 	printf("| case | spec |");
 	for (size_t b = 0; b < conf_nbackends; b++)
 		printf(" %s |", conf_backends[b]->name);
@@ -177,7 +153,14 @@ int main(int argc, char *argv[])
 		for (size_t b = 0; b < conf_nbackends && b < 8; b++) {
 			switch (run_cell(cs, conf_backends[b], cell, sizeof(cell))) {
 			case OUT_PASS: tally[b].pass++; break;
-			case OUT_FAIL: tally[b].fail++; failed = 1; break;
+			case OUT_FAIL:
+				if (tally[b].fail < 512)
+					snprintf(failed_cases[b][tally[b].fail], 64, "%s", cs->name);
+				tally[b].fail++;
+				/* A comparison backend's failures are what it shows. */
+				if (!conf_backends[b]->compare_only)
+					failed = 1;
+				break;
 			case OUT_SKIP: tally[b].skip++; break;
 			}
 			printf(" %s |", cell);
@@ -185,9 +168,14 @@ int main(int argc, char *argv[])
 		printf("\n");
 	}
 
-	printf("\n| backend | passed | failed | skipped |\n|---|---|---|---|\n");
+	printf("\n| backend | passed | failed | n/a |\n|---|---|---|---|\n");
 	for (size_t b = 0; b < conf_nbackends && b < 8; b++)
-		printf("| %s | %d | %d | %d |\n", conf_backends[b]->name, tally[b].pass, tally[b].fail,
+		printf("| %s%s | %d | %d | %d |\n", conf_backends[b]->name,
+		       conf_backends[b]->compare_only ? " (comparison only)" : "", tally[b].pass, tally[b].fail,
 		       tally[b].skip);
+	for (size_t b = 0; b < conf_nbackends && b < 8; b++)
+		if (conf_backends[b]->compare_only)
+			print_differences(conf_backends[b]->name, failed_cases[b],
+			                  tally[b].fail < 512 ? tally[b].fail : 512);
 	return failed;
 }
