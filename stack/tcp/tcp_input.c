@@ -121,6 +121,8 @@ static void tcp_established_init(struct dtcp_stack *st, struct tcp_sock *tp)
 	tcp_cc_init(&tp->cc, tcp_send_mss(tp), tp->iss, stack_now_ns(st) / 1000u);
 	tp->quickacks = TCP_MAX_QUICKACKS;   /* data starts to flow: quick ACKs (tcp_incr_quickack) */
 	tcp_sndbuf_expand(tp);               /* tcp_init_buffer_space() */
+	tp->rcvq_space_seq = tp->rcv_nxt;
+	tp->rcvq_space_at = (uint32_t)stack_ticks(st);
 }
 
 /* A SYN for a listener: a child in SYN_RECV, answered with a SYN-ACK. */
@@ -159,8 +161,21 @@ static void tcp_rcv_listen(struct dtcp_stack *st, struct tcp_sock *l, const stru
 	csk->sport = l->inet.num;
 	csk->ipv6only = l->inet.ipv6only;
 	csk->uid = l->inet.uid;
+	/* sk_clone_lock(): the child starts with the listener's options. */
 	c->rcvbuf = l->rcvbuf;
 	c->sndbuf = l->sndbuf;
+	c->rcvbuf_lock = l->rcvbuf_lock;
+	c->sndbuf_lock = l->sndbuf_lock;
+	c->nodelay = l->nodelay;
+	c->keepalive = l->keepalive;
+	c->keepidle_s = l->keepidle_s;
+	c->keepintvl_s = l->keepintvl_s;
+	c->keepcnt = l->keepcnt;
+	c->linger_on = l->linger_on;
+	c->linger_s = l->linger_s;
+	c->user_mss = l->user_mss;
+	c->rcvtimeo_ms = l->rcvtimeo_ms;
+	c->sndtimeo_ms = l->sndtimeo_ms;
 	if (inet_inherit_port(st, &l->inet, csk)) {
 		sock_destroy(st, csk);
 		st->tcpc.TcpExtListenDrops++;
@@ -282,6 +297,34 @@ static void tcp_queue_data(struct tcp_sock *tp, struct dtcp_pkt *p, uint32_t off
 	tp->rcvq_tail = p;
 	tp->rcvq_bytes += len;
 	tp->rcv_nxt += len;
+}
+
+/* Receive buffer autotuning, Linux's dynamic right sizing in short
+ * (tcp_rcv_space_adjust()): once per round trip (the handshake's RTT), the
+ * bytes that arrived in order during it say what window the sender could
+ * use; when twice that (plus 16 segments of slack) exceeds the buffer, the
+ * buffer grows to it, up to net.ipv4.tcp_rmem[2], unless SO_RCVBUF fixed
+ * it. A reader that falls behind (over half the buffer queued) stops the
+ * growth: the buffer is for the path, not for a slow application. */
+static void tcp_rcvbuf_autotune(struct tcp_sock *tp)
+{
+	uint32_t now = (uint32_t)stack_ticks(tp->st), rtt_ms, got;
+	uint64_t want;
+	uint32_t max = (uint32_t)tp->st->sysctl.tcp_rmem[2];
+
+	if (tp->rcvbuf_lock || tp->rcvbuf >= max || !tp->rtt.has_srtt)
+		return;
+	rtt_ms = (tcp_rtt_srtt(&tp->rtt) + 999) / 1000;
+	if (now - tp->rcvq_space_at < (rtt_ms ? rtt_ms : 1))
+		return;
+	got = tp->rcv_nxt - tp->rcvq_space_seq;
+	tp->rcvq_space_seq = tp->rcv_nxt;
+	tp->rcvq_space_at = now;
+	if (tp->rcvq_bytes > tp->rcvbuf / 2)
+		return;
+	want = 2ull * got + 16ull * tp->mss;
+	if (want > tp->rcvbuf)
+		tp->rcvbuf = want < max ? (uint32_t)want : max;
 }
 
 /* The connection's reassembly queue, taken on first use. */
@@ -498,6 +541,7 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 					len = room;
 				if (len) {
 					tcp_queue_data(tp, p, si->doff + skip, len);
+					tcp_rcvbuf_autotune(tp);
 					kept = true;
 				}
 				if (len < si->len - skip) {

@@ -86,7 +86,9 @@ struct tcp_sock {
 	/* received in-order data: a list of payload segments (pkt->next) */
 	struct dtcp_pkt *rcvq_head, *rcvq_tail;
 	uint32_t rcvq_bytes;
-	uint32_t rcvbuf;                 /* SO_RCVBUF */
+	uint32_t rcvbuf;                 /* SO_RCVBUF (grown by autotuning unless set) */
+	uint32_t rcvq_space_seq;         /* autotuning: rcv_nxt when the current round trip began */
+	uint32_t rcvq_space_at;          /* ... and its time, stack ticks (ms), low 32 bits */
 	union {
 		/* A listener: children established and not accepted yet (FIFO),
 		 * and those still in SYN_RECV. */

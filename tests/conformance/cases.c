@@ -8,6 +8,8 @@
  * sharing, deltas, errno). Listeners exist for every connect() so that it
  * completes: connect() returns once the handshake has ended. */
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <sys/time.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -578,6 +580,42 @@ static void stream_pair(struct conf_ctx *c, int *cl, int *sv)
 	*cl = conf_socket(c, AF_INET, NULL);
 	CONF_EXPECT_ERR(c, conf_connect(c, *cl, "127.0.0.2", 5000), 0);
 	*sv = conf_accept(c, l);
+}
+
+/* sk_clone_lock(): an accepted socket starts with its listener's options:
+ * TCP_NODELAY, SO_KEEPALIVE, SO_RCVBUF / SO_SNDBUF (and their locks: no
+ * growth), SO_LINGER, SO_RCVTIMEO. */
+static void accept_inherits_options(struct conf_ctx *c)
+{
+	int l = conf_socket(c, AF_INET, NULL), cl, sv, one = 1, v = 10000;
+	struct linger lg = { 1, 5 }, got_lg;
+	struct timeval tv = { 2, 0 }, got_tv;
+	socklen_t len;
+
+	CONF_EXPECT_ERR(c, conf_setsockopt_int(c, l, IPPROTO_TCP, TCP_NODELAY, one), 0);
+	CONF_EXPECT_ERR(c, conf_setsockopt_int(c, l, SOL_SOCKET, SO_KEEPALIVE, one), 0);
+	CONF_EXPECT_ERR(c, conf_setsockopt_int(c, l, SOL_SOCKET, SO_RCVBUF, v), 0);
+	CONF_EXPECT_ERR(c, conf_setsockopt_int(c, l, SOL_SOCKET, SO_SNDBUF, 2 * v), 0);
+	CONF_EXPECT_ERR(c, conf_setsockopt(c, l, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	CONF_EXPECT_ERR(c, conf_setsockopt(c, l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	CONF_EXPECT_ERR(c, conf_bind(c, l, "127.0.0.2", 5000), 0);
+	CONF_EXPECT_ERR(c, conf_listen(c, l), 0);
+	cl = conf_socket(c, AF_INET, NULL);
+	CONF_EXPECT_ERR(c, conf_connect(c, cl, "127.0.0.2", 5000), 0);
+	sv = conf_accept(c, l);
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, sv, IPPROTO_TCP, TCP_NODELAY), 1);
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, sv, SOL_SOCKET, SO_KEEPALIVE), 1);
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, sv, SOL_SOCKET, SO_RCVBUF), 2 * v);
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, sv, SOL_SOCKET, SO_SNDBUF), 4 * v);
+	len = sizeof(got_lg);
+	CONF_EXPECT_ERR(c, conf_getsockopt(c, sv, SOL_SOCKET, SO_LINGER, &got_lg, &len), 0);
+	CONF_EXPECT_EQ(c, got_lg.l_onoff, 1);
+	CONF_EXPECT_EQ(c, got_lg.l_linger, 5);
+	len = sizeof(got_tv);
+	CONF_EXPECT_ERR(c, conf_getsockopt(c, sv, SOL_SOCKET, SO_RCVTIMEO, &got_tv, &len), 0);
+	CONF_EXPECT_EQ(c, got_tv.tv_sec, 2);
+	/* The connecting side keeps its own defaults. */
+	CONF_EXPECT_EQ(c, conf_getsockopt_int(c, cl, IPPROTO_TCP, TCP_NODELAY), 0);
 }
 
 /* sendmsg() gathers and recvmsg() scatters; on a stream socket recvmsg()
@@ -1665,6 +1703,7 @@ const struct conf_case conf_cases[] = {
 	CASE(listen_noport_exhausted, "8.7", 0),
 	CASE(sendto_unconnected, "8.7", CONF_ENGINE),
 	/* data calls */
+	CASE(accept_inherits_options, "io", CONF_ENGINE),
 	CASE(sendmsg_recvmsg_iov, "io", CONF_ENGINE),
 	CASE(recv_flags_on_stream, "io", CONF_ENGINE),
 	CASE(msg_iovec_errors, "io", CONF_ENGINE),

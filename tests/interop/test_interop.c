@@ -867,6 +867,19 @@ static void dtcp_server_test(int family)
 	run_cmd(out, sizeof(out), 10, "ip netns exec %s ss -tanH state time-wait '( dport = :%d )'",
 		T.ns, port);
 	snprintf(pat, sizeof(pat), family == AF_INET ? DTCP4 ":%d" : "[" DTCP6 "]:%d", port);
+	if (!strstr(out, pat)) {
+		/* What each side counted, to tell who ended the TIME_WAIT. */
+		char ns_stat[4096];
+		struct dtcp_counter cnt[DTCP_COUNTERS_MAX];
+		int nc = dtcp_stack_counters(T.st, cnt, DTCP_COUNTERS_MAX);
+
+		for (int i = 0; i < nc && i < DTCP_COUNTERS_MAX; i++)
+			if (!strncmp(cnt[i].name, "Tcp", 3) && cnt[i].value)
+				cr_log_error("dtcp %s %llu", cnt[i].name, (unsigned long long)cnt[i].value);
+		run_cmd(ns_stat, sizeof(ns_stat), 10,
+			"ip netns exec %s sh -c \"ss -tanoi; nstat -asz | grep -E '^Tcp' | awk '\\$2 != 0'\" 2>&1", T.ns);
+		cr_log_error("Linux:\n%s", ns_stat);
+	}
 	cr_assert(strstr(out, pat), "Linux side in TIME_WAIT with %s:\n%s", pat, out);
 	cr_assert_eq(dtcp_close(T.st, l), 0);
 	cr_assert_eq(dtcp_sockets_in_use(), 0);
