@@ -37,14 +37,19 @@ void pool_fini(struct pool *p)
 	}
 	p->slabs = NULL;
 	p->free_list = NULL;
+	p->fresh = NULL;
+	p->fresh_left = 0;
 }
 
+/* A new slab. Its objects are handed out in address order straight from
+ * it (pool_get's memset is their first touch), not threaded onto the free
+ * list first: that would touch every object twice and read each one's
+ * link back from memory long since evicted. */
 static int pool_grow(struct pool *p)
 {
 	uint64_t room = p->limit - p->in_use;
 	uint32_t n = p->per_slab;
 	struct pool_slab *s;
-	char *obj;
 
 	if (n > room)
 		n = (uint32_t)room;
@@ -54,11 +59,8 @@ static int pool_grow(struct pool *p)
 	s->count = n;
 	s->next = p->slabs;
 	p->slabs = s;
-	obj = (char *)s + SLAB_HDR;
-	for (uint32_t i = 0; i < n; i++, obj += p->obj_size) {
-		*(void **)obj = p->free_list;
-		p->free_list = obj;
-	}
+	p->fresh = (char *)s + SLAB_HDR;
+	p->fresh_left = n;
 	if (p->per_slab < 65536)
 		p->per_slab *= 2;
 	return 0;
@@ -68,12 +70,22 @@ void *pool_get(struct pool *p)
 {
 	void *obj;
 
-	if (p->in_use >= p->limit || (!p->free_list && pool_grow(p) < 0)) {
+	if (p->in_use >= p->limit) {
 		p->failures++;
 		return NULL;
 	}
-	obj = p->free_list;
-	p->free_list = *(void **)obj;
+	if (p->free_list) {
+		obj = p->free_list;
+		p->free_list = *(void **)obj;
+	} else {
+		if (!p->fresh_left && pool_grow(p) < 0) {
+			p->failures++;
+			return NULL;
+		}
+		obj = p->fresh;
+		p->fresh += p->obj_size;
+		p->fresh_left--;
+	}
 	memset(obj, 0, p->obj_size);
 	p->in_use++;
 	if (p->in_use > p->high_water)

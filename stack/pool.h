@@ -17,7 +17,9 @@ struct pool {
 	uint64_t in_use;
 	uint64_t high_water;
 	uint64_t failures;
-	void *free_list;
+	void *free_list;               /* objects given back */
+	char *fresh;                   /* the newest slab's never-used objects ... */
+	uint32_t fresh_left;           /* ... and how many */
 	struct pool_slab *slabs;
 };
 
