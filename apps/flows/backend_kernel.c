@@ -305,6 +305,72 @@ static int nl_addr6_add(int nl, int ifindex, const struct in6_addr *a, uint32_t 
 	return ack.e.error;
 }
 
+/* A new IPv6 address on lo takes a moment, after the kernel acknowledged
+ * it, before segments to it are delivered (its set-up ends on a work queue;
+ * the address binds and routes already): a connect() in that moment fails
+ * ENETUNREACH about a second later (about 1 run in 3 at the first flow to
+ * it). So each destination is first tried as the flows will use it, a
+ * connection from [::1] to a throw-away listener, until one gets through
+ * (each try bounded to 100 ms, at most 50 tries); it is then reset, leaving
+ * no TIME_WAIT and no port behind. */
+static int wait_reachable6(const union flows_addr *dsts, uint32_t n, struct flows_error *err)
+{
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6 }, name;
+	struct sockaddr_in6 lo = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct timeval tmo = { .tv_usec = 100000 };
+	struct linger rst = { 1, 0 };
+	socklen_t len = sizeof(name);
+	int l = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (l < 0 || bind(l, (struct sockaddr *)&any, sizeof(any)) < 0 || listen(l, 16) < 0 ||
+	    getsockname(l, (struct sockaddr *)&name, &len) < 0) {
+		r = flows_fail(err, "probe listener", errno);
+		goto out;
+	}
+	for (uint32_t i = 0; i < n && !r; i++) {
+		struct sockaddr_in6 d;
+		int tries = 0;
+
+		if (dsts[i].sa.sa_family != AF_INET6)
+			continue;
+		d = dsts[i].v6;
+		d.sin6_port = name.sin6_port;
+		for (;; tries++) {
+			int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), rc, e, a;
+
+			if (fd < 0) {
+				r = flows_fail(err, "socket(probe)", errno);
+				break;
+			}
+			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+			rc = bind(fd, (struct sockaddr *)&lo, sizeof(lo));
+			if (!rc)
+				rc = connect(fd, (struct sockaddr *)&d, sizeof(d));
+			e = errno;
+			if (!rc) {
+				a = accept(l, NULL, NULL);
+				if (a >= 0) {
+					setsockopt(a, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+					close(a);
+				}
+			}
+			close(fd);
+			if (!rc)
+				break;
+			if ((e != ENETUNREACH && e != EINPROGRESS && e != EAGAIN) || tries >= 50) {
+				r = flows_fail(err, "connect(probe of a destination)", e);
+				break;
+			}
+			usleep(10000);
+		}
+	}
+out:
+	if (l >= 0)
+		close(l);
+	return r;
+}
+
 static int kern_add_dsts(struct flows_backend *self, const union flows_addr *dsts, uint32_t n,
                          struct flows_error *err)
 {
@@ -327,6 +393,8 @@ static int kern_add_dsts(struct flows_backend *self, const union flows_addr *dst
 	}
 	if (nl >= 0)
 		close(nl);
+	if (!r && n && dsts[0].sa.sa_family == AF_INET6)
+		r = wait_reachable6(dsts, n, err);
 	return r;
 }
 
