@@ -2,8 +2,9 @@
  * from one source address (socket -> [IP_BIND_ADDRESS_NO_PORT] -> [bind(src,
  * 0)] -> connect) to K destination addresses on port 44983, accepted by a
  * listener as they come and all kept open until the report is printed; on
- * the kernel (private network namespace), on dtcp (one stack's loopback) or
- * on dpdk (two dtcp stacks over a DPDK device pair, the default).
+ * the kernel (private network namespace), on dtcp (one stack's loopback),
+ * on dpdk (two dtcp stacks over a DPDK device pair, the default) or, for
+ * comparison, on Debian's lwIP (its loopback, in this process).
  * Single-threaded; the backends live in flows/.
  *
  * The RESULT line's figures:
@@ -21,6 +22,7 @@
  *                       /proc/slabinfo of TCP, TCPv6, sock_inode_cache,
  *                       request_sock_TCP(v6) and tcp_bind(2)_bucket where they
  *                       have lines; filp and dentry are printed, not counted.
+ *                       lwip: the heap's growth (mallinfo2, every arena).
  *   distinct_src_ports, max_flows_per_port   from getsockname() of each flow
  *   wall_s              the whole run: set-up, establishing, report, release
  * Default destinations: K = ceil(2 N / range size), so that each destination
@@ -112,7 +114,10 @@ static void usage(FILE *out)
 	        "  --range LO-HI     net.ipv4.ip_local_port_range for the run\n"
 	        "  --backend B       dpdk: two dtcp stacks over a DPDK net_ring pair in this process\n"
 	        "                    (EAL with --no-huge --no-pci; no NIC, no hugepages)%s;\n"
-	        "                    dtcp: one dtcp stack, its loopback; kernel: private netns, root\n"
+	        "                    dtcp: one dtcp stack, its loopback; kernel: private netns, root;\n"
+	        "                    lwip: Debian's liblwip, its loopback, for comparison: no\n"
+	        "                    IP_BIND_ADDRESS_NO_PORT, a fixed socket table%s;\n"
+	        "                    addresses %s, IPv6 %s\n"
 	        "  --ss EXPR         after the run, before teardown, print `ss -tan EXPR` of the\n"
 	        "                    client side (dtcp: the one stack; dpdk: the client stack; kernel:\n"
 	        "                    the real ss in the namespace). EXPR: state S, src ADDR[:PORT],\n"
@@ -122,7 +127,9 @@ static void usage(FILE *out)
 	        "(first_error in the RESULT line), 2 on bad usage.\n",
 	        flows_loopback_plan.text_v4, flows_loopback_plan.text_v6, flows_dpdk_ops.addrs->text_v4,
 	        flows_dpdk_ops.addrs->text_v6,
-	        flows_dpdk_built ? " (default)" : ", not in this build (no DPDK); default dtcp");
+	        flows_dpdk_built ? " (default)" : ", not in this build (no DPDK); default dtcp",
+	        flows_lwip_built ? "" : ", not in this build (no liblwip-dev)", flows_lwip_ops.addrs->text_v4,
+	        flows_lwip_ops.addrs->text_v6);
 }
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -197,6 +204,8 @@ static int parse_args(struct run *r, int argc, char **argv)
 				r->ops = &flows_dtcp_ops;
 			} else if (!strcmp(optarg, "dpdk")) {
 				r->ops = &flows_dpdk_ops;
+			} else if (!strcmp(optarg, "lwip")) {
+				r->ops = &flows_lwip_ops;
 			} else {
 				goto bad;
 			}
@@ -242,7 +251,7 @@ bad_quiet:
 }
 
 /* Destination i: IPv4 127.0.0.2 + i; IPv6 ::1 for i = 0, else 2001:db8::i. */
-static void loopback_dst(int family, uint32_t i, union flows_addr *a)
+void flows_loopback_dst(int family, uint32_t i, union flows_addr *a)
 {
 	memset(a, 0, sizeof(*a));
 	if (family == AF_INET6) {
@@ -266,7 +275,7 @@ static void loopback_dst(int family, uint32_t i, union flows_addr *a)
 	}
 }
 
-static void loopback_src(int family, union flows_addr *a)
+void flows_loopback_src(int family, union flows_addr *a)
 {
 	memset(a, 0, sizeof(*a));
 	if (family == AF_INET6) {
@@ -279,8 +288,8 @@ static void loopback_src(int family, union flows_addr *a)
 }
 
 const struct flows_addr_plan flows_loopback_plan = {
-	.src = loopback_src,
-	.dst = loopback_dst,
+	.src = flows_loopback_src,
+	.dst = flows_loopback_dst,
 	.max_dsts_v4 = V4_MAX_DSTS,
 	.max_dsts_v6 = V6_MAX_DSTS,
 	.text_v4 = "127.0.0.1 -> 127.0.0.2..",

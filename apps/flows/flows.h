@@ -60,6 +60,9 @@ struct flows_addr_plan {
 
 /* 127.0.0.1 -> 127.0.0.2..; ::1 -> ::1, 2001:db8::1.. (dtcp-flows.c). */
 extern const struct flows_addr_plan flows_loopback_plan;
+/* That plan's steps, for backends whose plan differs only in its limits. */
+void flows_loopback_src(int family, union flows_addr *a);
+void flows_loopback_dst(int family, uint32_t i, union flows_addr *a);
 
 struct flows_backend_ops;
 
@@ -116,6 +119,11 @@ extern const struct flows_backend_ops flows_dtcp_ops;
  * create() then fails with ENOTSUP and says so). */
 extern const struct flows_backend_ops flows_dpdk_ops;
 extern const bool flows_dpdk_built;
+/* backend_lwip.c (Debian's liblwip, loaded at run time), or
+ * backend_lwip_none.c where meson found no lwIP (create() fails with
+ * ENOTSUP and says so). */
+extern const struct flows_backend_ops flows_lwip_ops;
+extern const bool flows_lwip_built;
 
 /* backend_dtcp.c, for both dtcp backends: the non-blocking listener on the
  * wildcard address and FLOWS_DST_PORT (IPV6_V6ONLY for IPv6) in *lfd. */

@@ -3,7 +3,8 @@
  * option (every flow held) and without it (bind() runs out near the range
  * size); dpdk (two stacks over a net_ring pair) at 20,000 flows with the
  * option, IPv4 and IPv6; the kernel at 5,000 flows in its private namespace
- * (root only). */
+ * (root only); Debian's lwIP (scripts/deps.sh installs liblwip-dev) at 500
+ * flows without the option, and with it, which lwIP refuses at once. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +62,8 @@ static void need_root(void)
 	cr_assert_eq(geteuid(), 0, "the kernel backend needs root (private network namespace)");
 }
 
-/* Every flow held; source ports shared across destinations. */
-static void check_all_held(const char *args, const char *backend, int family, long n)
+/* Every flow held; the run's result for further checks. */
+static struct flows_result check_all_held(const char *args, const char *backend, int family, long n)
 {
 	struct flows_result r = run_flows(args);
 
@@ -78,6 +79,7 @@ static void check_all_held(const char *args, const char *backend, int family, lo
 	cr_assert_leq(r.distinct_src_ports, n);
 	cr_assert_geq(r.max_flows_per_port, 1);
 	cr_assert_gt(r.wall_s, 0);
+	return r;
 }
 
 /* Plain bind(src, 0): the 1,000-port range runs out. */
@@ -158,4 +160,37 @@ Test(flows, dpdk_ipv4_no_port_holds_every_flow)
 Test(flows, dpdk_ipv6_no_port_holds_every_flow)
 {
 	check_all_held("--backend dpdk --num-flows 20000 --no-port --ipv6", "dpdk", 6, 20000);
+}
+
+/* lwIP without the option: one port per flow, every flow held. */
+static void check_lwip_held(const char *args, int family)
+{
+	struct flows_result r = check_all_held(args, "lwip", family, 500);
+
+	cr_assert_eq(r.distinct_src_ports, 500, "%s: one port per flow", args);
+	cr_assert_eq(r.max_flows_per_port, 1);
+}
+
+Test(flows, lwip_ipv4_bind_holds_every_flow)
+{
+	check_lwip_held("--backend lwip --num-flows 500", 4);
+}
+
+Test(flows, lwip_ipv6_bind_holds_every_flow)
+{
+	check_lwip_held("--backend lwip --num-flows 500 --ipv6", 6);
+}
+
+/* lwIP has no IP_BIND_ADDRESS_NO_PORT: the first flow's setsockopt fails
+ * and the run stops there. */
+Test(flows, lwip_no_port_stops_at_the_first_flow)
+{
+	struct flows_result r = run_flows("--backend lwip --num-flows 500 --no-port");
+
+	cr_assert_eq(r.exit_status, 1, "a failed run exits 1, not %d", r.exit_status);
+	cr_assert_str_eq(r.backend, "lwip");
+	cr_assert_eq(r.flows, 0);
+	cr_assert_eq(r.total, 500);
+	cr_assert_str_eq(r.first_error, "ENOPROTOOPT");
+	cr_assert_eq(r.distinct_src_ports, 0);
 }
