@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential meson ninja-build pkg-config libcriterion-dev libsodium-dev
       gnuplot-nox iproute2 fonts-dejavu-core python3 dpdk-dev libdpdk-dev iputils-ping
-      liblwip-dev tshark)
+      liblwip-dev tshark ethtool)
 
 missing=()
 for p in "${pkgs[@]}"; do
