@@ -19,6 +19,15 @@ static int dpdk_rx_burst(void *self, struct dtcp_pkt **pkts, int n)
 		uint16_t want = (uint16_t)RTE_MIN(n - got, PORT_BURST);
 		uint16_t nb = rte_eth_rx_burst(q->port_id, q->qid, mb, want);
 
+		if (unlikely(q->cap != NULL) && nb) {
+			struct rte_mbuf *cp[PORT_BURST];
+
+			/* Before wrapping: the mbuf fields are the truth
+			 * until the stack takes the packets. */
+			capture_copy(q->cap, q->qid, mb, nb, RTE_PCAPNG_DIRECTION_IN, cp,
+				     &q->capture_fail);
+			capture_write(q->cap, cp, nb, nb, &q->capture_fail);
+		}
 		for (uint16_t i = 0; i < nb; i++) {
 			struct dtcp_pkt *p = mbuf_pkt_wrap(mb[i]);
 
@@ -49,7 +58,7 @@ static int dpdk_rx_burst(void *self, struct dtcp_pkt **pkts, int n)
 static int dpdk_tx_burst(void *self, struct dtcp_pkt **pkts, int n)
 {
 	struct port_queue *q = self;
-	struct rte_mbuf *mb[PORT_BURST];
+	struct rte_mbuf *mb[PORT_BURST], *cp[PORT_BURST];
 	int done = 0;
 
 	while (done < n) {
@@ -70,7 +79,15 @@ static int dpdk_tx_burst(void *self, struct dtcp_pkt **pkts, int n)
 		ready = rte_eth_tx_prepare(q->port_id, q->qid, mb, k);
 		if (ready < k)
 			invalid = true;
+		/* Copied after the sync (and prepare) but before the device
+		 * takes them: from then on they are not ours to read. Only
+		 * what the device took is written. */
+		if (unlikely(q->cap != NULL) && ready)
+			capture_copy(q->cap, q->qid, mb, ready, RTE_PCAPNG_DIRECTION_OUT, cp,
+				     &q->capture_fail);
 		sent = rte_eth_tx_burst(q->port_id, q->qid, mb, ready);
+		if (unlikely(q->cap != NULL) && ready)
+			capture_write(q->cap, cp, sent, ready, &q->capture_fail);
 		done += sent;
 		if (sent < ready) {
 			q->tx_full += (uint64_t)(n - done);

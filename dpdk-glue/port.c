@@ -225,6 +225,13 @@ static int port_setup(uint16_t port_id, const struct dtcp_dpdk_port_conf *c,
 	if (rc < 0)
 		goto stop_port;
 
+	if (c->capture_path) {
+		rc = capture_open(c->capture_path, port_id, c->capture_snaplen, mtu, c->nb_queues,
+				  &port->cap);
+		if (rc < 0)
+			goto stop_port;
+	}
+
 	port->port_id = port_id;
 	port->nb_queues = c->nb_queues;
 	port->nb_rxd = nb_rxd;
@@ -236,6 +243,7 @@ static int port_setup(uint16_t port_id, const struct dtcp_dpdk_port_conf *c,
 		port->q[q].tx_capa = tx_capa;
 		port->q[q].port_id = port_id;
 		port->q[q].qid = q;
+		port->q[q].cap = port->cap;
 	}
 	port->backing = b;
 	port_backing_get(b);
@@ -304,6 +312,12 @@ static int port_close(struct dtcp_dpdk_port *port)
 	port_rx_drain(port);
 	/* Errors are of no use here: the port is going whatever they say. */
 	rte_eth_dev_stop(port->port_id);
+	if (port->cap) {
+		struct dtcp_dpdk_port_stats st;
+
+		dtcp_dpdk_port_stats(port, &st);
+		capture_close(port->cap, st.rx_pkts + st.tx_pkts, st.capture_fail);
+	}
 	rte_eth_dev_close(port->port_id);
 	rte_free(port);
 	return port_backing_put(b);
@@ -393,6 +407,9 @@ static int port_ring_pair_open(const char *name, const struct dtcp_dpdk_port_con
 	rc = port_setup(ids[0], &c, b, &ports[0]);
 	if (rc < 0)
 		goto put;
+	/* One capture file per pair: the second port would only see the same
+	 * packets the other way round. */
+	c.capture_path = NULL;
 	rc = port_setup(ids[1], &c, b, &ports[1]);
 	if (rc < 0) {
 		port_close(ports[0]);
@@ -468,6 +485,7 @@ int dtcp_dpdk_port_stats(const struct dtcp_dpdk_port *port, struct dtcp_dpdk_por
 		st->tx_full += pq->tx_full;
 		st->tx_invalid += pq->tx_invalid;
 		st->alloc_fail += pq->alloc_fail;
+		st->capture_fail += pq->capture_fail;
 	}
 	mp = port->backing->pool;
 	st->pool_size = mp->size;

@@ -14,6 +14,8 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "capture.h"
+
 /* rx and tx work on bursts of at most this many mbufs at a time. */
 #define PORT_BURST 64
 
@@ -39,6 +41,8 @@ struct port_queue {
 	uint64_t rx_pkts, rx_foreign;
 	uint64_t tx_pkts, tx_full, tx_invalid;
 	uint64_t alloc_fail;
+	struct port_capture *cap;    /* NULL: no capture */
+	uint64_t capture_fail;
 } __rte_cache_aligned;
 
 struct dtcp_dpdk_port {
@@ -47,6 +51,7 @@ struct dtcp_dpdk_port {
 	uint16_t nb_rxd;
 	struct dtcp_netdev_info info;
 	struct port_backing *backing;
+	struct port_capture *cap;
 	struct port_queue q[DTCP_DPDK_MAX_QUEUES];
 };
 

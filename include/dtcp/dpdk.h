@@ -32,6 +32,20 @@ struct dtcp_dpdk_port_conf {
 	                             descriptors plus 2048 per queue for the stack) */
 	uint64_t capa_disable;  /**< DTCP_NETDEV_* offloads not to use even if the
 	                             device has them; the stack then does the work */
+	const char *capture_path; /**< NULL: no capture. Else a pcapng file (created
+	                             or truncated) that gets every packet the port
+	                             receives and sends, each a copy stamped with
+	                             the time and its direction, after one interface
+	                             block per DPDK port; closed, with a statistics
+	                             block, by dtcp_dpdk_port_close(). Packets sent
+	                             are recorded as the device takes them, so
+	                             checksums and segments a device offload fills
+	                             in later are not in the file. For a ring pair,
+	                             ports[0] captures (one port sees both
+	                             directions). Costs a copy per packet. */
+	uint32_t capture_snaplen; /**< bytes of each packet kept in the capture (0:
+	                             a frame of the MTU, headers included); longer
+	                             packets (TSO) keep their original length */
 };
 
 /** Counters of a port, summed over its queues. */
@@ -43,6 +57,9 @@ struct dtcp_dpdk_port_stats {
 	uint64_t tx_invalid;    /**< packets refused as malformed or needing an offload
 	                             the port lacks */
 	uint64_t alloc_fail;    /**< pkt_alloc calls that found the pool empty */
+	uint64_t capture_fail;  /**< packets missing from the capture file: no
+	                             buffer for the copy, or the write failed
+	                             (traffic is not affected) */
 	uint32_t pool_size;     /**< mbufs in the pool */
 	uint32_t pool_in_use;   /**< mbufs out of the pool: held by the stack, by the
 	                             device's descriptors or, for a ring pair, in the rings */
@@ -75,10 +92,12 @@ int dtcp_dpdk_port_lookup(const char *name, uint16_t *port_id);
  * @param conf NULL for the defaults.
  * @return 0 and *out, or -1 with errno: ENODEV (no such port), EINVAL (bad
  *   conf: queues beyond the device's or DTCP_DPDK_MAX_QUEUES, MTU out of the
- *   device's range, pool smaller than the rx descriptors), ENOTSUP (DPDK built
+ *   device's range, pool smaller than the rx descriptors, capture_snaplen over
+ *   about 65,000), ENOTSUP (DPDK built
  *   with less headroom than DTCP_PKT_HEADROOM), EEXIST or EBUSY (the port is
  *   already open, or a pool a failed close kept still has its pool's name),
- *   ENOMEM, ENOSPC, EIO (the driver failed).
+ *   ENOMEM, ENOSPC, EIO (the driver failed); and open(2)'s errno for the
+ *   capture file (EACCES, ENOENT, EISDIR, ...).
  */
 int dtcp_dpdk_port_open(uint16_t port_id, const struct dtcp_dpdk_port_conf *conf,
 			struct dtcp_dpdk_port **out);
