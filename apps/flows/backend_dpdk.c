@@ -287,20 +287,6 @@ static int dpdk_add_dsts(struct flows_backend *self, const union flows_addr *dst
 	return 0;
 }
 
-/* Resident pages of this process, from /proc/self/statm; -1 if unreadable. */
-static long rss_pages(void)
-{
-	FILE *f = fopen("/proc/self/statm", "r");
-	long size, rss = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld %ld", &size, &rss) != 2)
-		rss = -1;
-	fclose(f);
-	return rss;
-}
-
 static int pools_read(struct dtcp_stack *st, struct dtcp_pool_stats *ps)
 {
 	int n = dtcp_stack_pools(st, ps, DPDK_MAX_POOLS);
@@ -320,7 +306,7 @@ static void dpdk_mem_mark(struct flows_backend *self)
 		for (int i = 0; i < n; i++)
 			p->pool_mark[s][i] = ps[i].in_use;
 	}
-	p->rss_mark = rss_pages();
+	p->rss_mark = flows_rss_pages();
 }
 
 /* Wait for the client's connect() to end, polling both stacks: the
@@ -477,7 +463,7 @@ static void dpdk_mem_report(struct flows_backend *self, struct flows_mem *m)
 	struct dtcp_stack *st[2] = { p->cli, p->srv };
 	struct dtcp_pool_stats ps[DPDK_MAX_POOLS];
 	size_t off = 0;
-	long rss = rss_pages();
+	long rss = flows_rss_pages();
 
 	m->bytes = 0;
 	m->what[0] = m->extra[0] = '\0';

@@ -29,20 +29,6 @@ static struct flows_dtcp *dself(struct flows_backend *b)
 	return (struct flows_dtcp *)b;
 }
 
-/* Resident pages of this process, from /proc/self/statm; -1 if unreadable. */
-static long rss_pages(void)
-{
-	FILE *f = fopen("/proc/self/statm", "r");
-	long size, rss = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld %ld", &size, &rss) != 2)
-		rss = -1;
-	fclose(f);
-	return rss;
-}
-
 int flows_dtcp_listener(struct dtcp_stack *st, int family, int *lfd, struct flows_error *err)
 {
 	union flows_addr any = { 0 };
@@ -162,7 +148,7 @@ static void dtcp_mem_mark(struct flows_backend *self)
 
 	for (int i = 0; i < n; i++)
 		d->pool_mark[i] = ps[i].in_use;
-	d->rss_mark = rss_pages();
+	d->rss_mark = flows_rss_pages();
 }
 
 static int dtcp_open_flow(struct flows_backend *self, const union flows_addr *src, const union flows_addr *dst,
@@ -274,7 +260,7 @@ static void dtcp_mem_report(struct flows_backend *self, struct flows_mem *m)
 	struct dtcp_pool_stats ps[DTCP_MAX_POOLS];
 	int n = pools_read(d, ps);
 	size_t off = 0;
-	long rss = rss_pages();
+	long rss = flows_rss_pages();
 
 	m->bytes = 0;
 	m->what[0] = m->extra[0] = '\0';

@@ -63,20 +63,6 @@ static size_t heap_bytes(void)
 	return mi.uordblks + mi.hblkhd;
 }
 
-/* Resident pages of this process, from /proc/self/statm; -1 if unreadable. */
-static long rss_pages(void)
-{
-	FILE *f = fopen("/proc/self/statm", "r");
-	long size, rss = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld %ld", &size, &rss) != 2)
-		rss = -1;
-	fclose(f);
-	return rss;
-}
-
 static void track(struct flows_lwip *l, int fd)
 {
 	if (l->nfds < l->cap)
@@ -193,7 +179,7 @@ static void lwip_mem_mark(struct flows_backend *self)
 
 	lwip_glue_settle(l->g);
 	l->heap_mark = heap_bytes();
-	l->rss_mark = rss_pages();
+	l->rss_mark = flows_rss_pages();
 }
 
 /* Accept what is queued now; waits up to wait_ms for the first one. */
@@ -298,7 +284,7 @@ static void lwip_mem_report(struct flows_backend *self, struct flows_mem *m)
 
 	lwip_glue_settle(l->g);
 	heap = heap_bytes();
-	rss = rss_pages();
+	rss = flows_rss_pages();
 	m->bytes = heap > l->heap_mark ? heap - l->heap_mark : 0;
 	snprintf(m->what, sizeof(m->what),
 	         "heap growth over the run, mallinfo2() uordblks + hblkhd of every arena (Debian's lwIP "

@@ -113,6 +113,10 @@ struct flows_backend_ops {
 	void (*destroy)(struct flows_backend *self);
 };
 
+/* Resident pages of this process, from /proc/self/statm; -1 if unreadable
+ * (the in-process backends' memory cross-check). */
+long flows_rss_pages(void);
+
 extern const struct flows_backend_ops flows_kernel_ops;
 extern const struct flows_backend_ops flows_dtcp_ops;
 /* backend_dpdk.c, or backend_dpdk_none.c where meson found no DPDK (its
