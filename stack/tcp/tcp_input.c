@@ -386,7 +386,10 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 		if ((si->flags & TCP_FLAG_FIN) && !(si->flags & TCP_FLAG_RST)) {
 			tcp_send_ack(tp);
 			tcp_rtx_arm(tp, TCP_MSL_TW_MS);
-		} else if (si->flags & TCP_FLAG_RST) {
+		} else if ((si->flags & TCP_FLAG_RST) && si->seq == tp->rcv_nxt) {
+			/* tcp_timewait_state_process(): an exact reset ends it
+			 * (TIME-WAIT assassination, RFC 1337, which Linux allows
+			 * unless tcp_rfc1337); any other is ignored. */
 			tcp_done(tp, 0);
 		}
 		return false;

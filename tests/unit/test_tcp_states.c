@@ -1531,6 +1531,29 @@ Test(tcp_states, close_time_wait_reacks_retransmitted_fin)
 	cr_assert_eq(st->eh.count, 0, "gone 60 s after the second FIN");
 }
 
+/* A reset ends a TIME_WAIT only at exactly rcv_nxt (Linux's in-window
+ * test for TIME_WAIT, tcp_rfc1337 = 0); any other reset is ignored. */
+Test(tcp_states, time_wait_ends_on_exact_reset_only)
+{
+	struct conn c;
+	struct out s;
+
+	active_open_full(&c, false);
+	cr_assert_eq(dtcp_close(st, c.fd), 0);
+	s = take1(&c);
+	seg_in(&c, TCP_FLAG_FIN | TCP_FLAG_ACK, c.snd, c.iss + 2, 0, NULL);
+	s = take1(&c);
+	check_ack(&s, c.iss + 2, c.snd + 1);
+	cr_assert_eq(st->eh.count, 1);
+	seg_in(&c, TCP_FLAG_RST, c.snd + 1 + 1000, 0, 0, NULL);
+	seg_in(&c, TCP_FLAG_RST, c.snd, 0, 0, NULL);
+	expect_none("resets are never answered");
+	cr_assert_eq(st->eh.count, 1, "inexact resets leave it");
+	seg_in(&c, TCP_FLAG_RST, c.snd + 1, 0, 0, NULL);
+	cr_assert_eq(st->eh.count, 0, "the exact one ends it");
+	cr_assert_eq(st->sock_pool.in_use, 0);
+}
+
 /* RFC 9293 3.6 case 2: the peer closes first: CLOSE_WAIT, then our close
  * sends the FIN (LAST_ACK), and its ACK ends the connection, no TIME_WAIT. */
 Test(tcp_states, passive_close)
