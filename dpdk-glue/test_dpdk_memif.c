@@ -174,7 +174,15 @@ static void __attribute__((noreturn)) side_run(int side, const char *sock, int i
 	while (!(eof && shut)) {
 		if (now() > end) {
 			struct dtcp_dpdk_port_stats ps;
+			struct dtcp_counter cnt[DTCP_COUNTERS_MAX];
+			int nc = dtcp_stack_counters(st, cnt, DTCP_COUNTERS_MAX);
+			char dbg[2048] = "";
 
+			for (int i = 0; i < nc && i < DTCP_COUNTERS_MAX; i++)
+				if (!strncmp(cnt[i].name, "Tcp", 3) && cnt[i].value)
+					snprintf(dbg + strlen(dbg), sizeof(dbg) - strlen(dbg), " %s=%llu", cnt[i].name,
+					         (unsigned long long)cnt[i].value);
+			fprintf(stderr, "side %d counters:%s\n", side, dbg);
 			dtcp_dpdk_port_stats(port, &ps);
 			die("timed out: fd %d, sent %zu, got %zu, eof %d; port rx %llu tx %llu tx_full %llu alloc_fail %llu in use %u",
 			    fd, sent, got, eof, (unsigned long long)ps.rx_pkts, (unsigned long long)ps.tx_pkts,

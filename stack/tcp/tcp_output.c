@@ -152,14 +152,20 @@ int tcp_send_segment(struct tcp_sock *tp, uint8_t flags, uint32_t seq, uint32_t 
 	return ipv6_output(st, p, &sk->rcv_saddr, &sk->daddr, IPPROTO_TCP, 64);
 }
 
+/* A segment without data carries RFC 9293's SND.NXT, the highest sequence
+ * sent (snd_max): snd_nxt may have been pulled back to resend from snd_una
+ * (go-back-N), and an ACK numbered from there would be below the peer's
+ * RCV.NXT, unacceptable to it, and answered by an ACK of its own: two such
+ * ends would trade ACKs for ever and never read each other's ACK fields
+ * (Linux's pure ACKs carry its snd_nxt, which never moves back). */
 void tcp_send_ack(struct tcp_sock *tp)
 {
-	tcp_send_segment(tp, TCP_FLAG_ACK, tp->snd_nxt, 0, 0);
+	tcp_send_segment(tp, TCP_FLAG_ACK, tp->snd_max, 0, 0);
 }
 
 void tcp_send_active_reset(struct tcp_sock *tp)
 {
-	tcp_send_segment(tp, TCP_FLAG_RST | TCP_FLAG_ACK, tp->snd_nxt, 0, 0);
+	tcp_send_segment(tp, TCP_FLAG_RST | TCP_FLAG_ACK, tp->snd_max, 0, 0);
 	tp->st->tcpc.TcpOutRsts++;
 }
 

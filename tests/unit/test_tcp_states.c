@@ -2205,3 +2205,29 @@ Test(tcp_states, pmtu_v4_floor)
 	cr_assert_eq(tcp_sk(th_sk(c.fd))->mss, 552 - 40);
 	drop_all();
 }
+
+/* After a timeout resends from snd_una (go-back-N), a pure ACK still
+ * carries the highest sequence sent (RFC 9293's SND.NXT): numbered from the
+ * resend point it would be below the peer's RCV.NXT, unacceptable to it,
+ * and two such ends would trade ACKs for ever. */
+Test(tcp_states, pure_ack_after_timeout_carries_highest_seq)
+{
+	struct conn c;
+	struct out s;
+	uint32_t rto;
+
+	active_open_full(&c, false);
+	app_send(&c, 3 * 988);
+	for (int i = 0; i < 3; i++) {
+		s = take();
+		cr_assert_eq(s.len, 988);
+	}
+	rto = tcp_rto_ms(tcp_sk(th_sk(c.fd)));
+	cr_assert_geq(wait_out(rto + 10), 1);
+	s = take1(&c);
+	cr_assert_eq(s.seq, c.iss + 1, "the timeout resends the first segment");
+	cr_assert_eq(s.len, 988);
+	data_in(&c, 0, 100, c.iss + 1);
+	s = take1(&c);
+	check_ack(&s, c.iss + 1 + 3 * 988, c.irs + 101);
+}
