@@ -341,6 +341,16 @@ static struct tcp_ooo *tcp_ooo_get(struct tcp_sock *tp)
 	return tp->ooo;
 }
 
+/* Give the reassembly queue back once nothing is held or owed in it. */
+static void tcp_ooo_release_idle(struct tcp_sock *tp)
+{
+	if (tcp_ooo_empty(tp->ooo) && !tp->ooo->dsack_pending && !tp->ooo->fin) {
+		tcp_ooo_purge(tp->ooo);
+		pool_put(&tp->st->ooo_pool, tp->ooo);
+		tp->ooo = NULL;
+	}
+}
+
 /* Move what the reassembly queue holds at rcv_nxt to the receive queue;
  * give the queue back once it is empty. */
 static void tcp_ooo_drain(struct tcp_sock *tp)
@@ -368,18 +378,14 @@ static void tcp_ooo_drain(struct tcp_sock *tp)
 		}
 		tp->rcvq_bytes += n;
 	}
-	if (tcp_ooo_empty(tp->ooo) && !tp->ooo->dsack_pending) {
-		tcp_ooo_purge(tp->ooo);
-		pool_put(&tp->st->ooo_pool, tp->ooo);
-		tp->ooo = NULL;
-	}
+	tcp_ooo_release_idle(tp);
 }
 
 /* 3.10.7.4: the synchronized states. Returns true if it kept the packet. */
 static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg_info *si, struct dtcp_pkt *p)
 {
 	struct inet_sock *sk = &tp->inet;
-	bool kept = false, owe = false, ack_now = false;
+	bool kept = false, owe = false, ack_now = false, fin;
 
 	if (sk->state == INET_TIME_WAIT) {
 		/* A retransmitted FIN is acknowledged again and restarts the wait. */
@@ -567,16 +573,31 @@ static bool tcp_rcv_state(struct dtcp_stack *st, struct tcp_sock *tp, struct seg
 				st->tcpc.TcpExtTCPOFOQueue++;
 			if (r > 0 && (r & TCP_OOO_FILLED))
 				tcp_ooo_drain(tp);
-			if (!seq_leq(si->seq + si->len, tp->rcv_nxt))
-				si->flags &= (uint8_t)~TCP_FLAG_FIN;   /* a FIN past a hole waits for its resend */
+			if (!seq_leq(si->seq + si->len, tp->rcv_nxt) && (si->flags & TCP_FLAG_FIN)) {
+				/* A FIN past a hole is kept with the queue and taken
+				 * when the hole fills (as Linux's out-of-order queue
+				 * keeps it), not left for the peer to send again. */
+				if (tp->ooo) {
+					tp->ooo->fin = true;
+					tp->ooo->fin_seq = si->seq + si->len;
+				}
+				si->flags &= (uint8_t)~TCP_FLAG_FIN;
+			}
 			ack_now = true;
 		} else {
 			si->flags &= (uint8_t)~TCP_FLAG_FIN;
 			ack_now = true;
 		}
 	}
-	/* FIN (eighth check), once everything before it has arrived. */
-	if ((si->flags & TCP_FLAG_FIN) && si->seq + si->len == tp->rcv_nxt && !tp->rcv_shutdown) {
+	/* FIN (eighth check), once everything before it has arrived: this
+	 * segment's, or one the reassembly queue kept whose hole just filled. */
+	fin = (si->flags & TCP_FLAG_FIN) && si->seq + si->len == tp->rcv_nxt;
+	if (tp->ooo && tp->ooo->fin && tp->ooo->fin_seq == tp->rcv_nxt) {
+		tp->ooo->fin = false;
+		tcp_ooo_release_idle(tp);
+		fin = true;
+	}
+	if (fin && !tp->rcv_shutdown) {
 		tp->rcv_nxt++;
 		tp->rcv_shutdown = 1;
 		switch (sk->state) {

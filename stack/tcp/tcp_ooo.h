@@ -81,6 +81,8 @@ struct tcp_ooo {
 	uint16_t max_segs;
 	uint8_t nr_sack;                           /* valid entries of sack[] */
 	bool dsack_pending;
+	bool fin;                                  /* a FIN came past a hole, at fin_seq */
+	uint32_t fin_seq;                          /* the FIN's sequence number */
 	/* Ranges in the order the segments they hold last arrived, most recent
 	 * first: what RFC 2018 4 repeats in later ACKs. */
 	struct tcp_ooo_block sack[TCP_OOO_SACK_MAX];

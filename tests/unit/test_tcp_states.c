@@ -2231,3 +2231,26 @@ Test(tcp_states, pure_ack_after_timeout_carries_highest_seq)
 	s = take1(&c);
 	check_ack(&s, c.iss + 1 + 3 * 988, c.irs + 101);
 }
+
+/* A FIN that arrives past a hole is kept and taken when the hole fills, as
+ * Linux's out-of-order queue keeps it: the peer need not send it again. */
+Test(tcp_states, fin_past_a_hole_taken_when_it_fills)
+{
+	struct conn c;
+	struct out s;
+	uint8_t buf[16];
+
+	active_open_full(&c, false);
+	seg_in(&c, TCP_FLAG_ACK | TCP_FLAG_PSH | TCP_FLAG_FIN, c.irs + 1 + 100, c.iss + 1, 100, NULL);
+	s = take1(&c);
+	check_ack(&s, c.iss + 1, c.irs + 1);
+	cr_assert_eq(s.o.nr_sack, 1, "the data and FIN beyond the hole");
+	cr_assert_eq(state_of(c.fd), INET_ESTABLISHED);
+	data_in(&c, 0, 100, c.iss + 1);
+	s = take1(&c);
+	check_ack(&s, c.iss + 1, c.irs + 1 + 200 + 1);
+	cr_assert_eq(state_of(c.fd), INET_CLOSE_WAIT, "the kept FIN was taken");
+	app_recv(&c, 0, 200);
+	cr_assert_eq(dtcp_recv(st, c.fd, buf, sizeof(buf), MSG_DONTWAIT), 0, "then the end of the stream");
+	cr_assert_null(tcp_sk(th_sk(c.fd))->ooo, "the reassembly queue went back");
+}
