@@ -1,6 +1,8 @@
 /* Test harness (see harness.h). */
 #include "harness.h"
 
+#include "link/link.h"
+
 #include <string.h>
 
 struct dtcp_stack *st;
@@ -22,6 +24,33 @@ static void link_random(void *arg, void *buf, size_t len)
 }
 
 const struct stack_env th_link_env = { .now_ns = link_now, .random_bytes = link_random };
+
+struct link_pair *th_lp;
+void *th_peer;
+
+void th_link_setup(const struct dtcp_netdev_info *info)
+{
+	static const struct link_pair_cfg cfg;
+	const struct dtcp_netdev_info raw = { .mtu = 1500, .capa = DTCP_NETDEV_RAW_IP };
+
+	th_setup();
+	th_lp = link_pair_create(&cfg, &th_link_env);
+	cr_assert_not_null(th_lp);
+	th_peer = link_pair_end(th_lp, 1);
+	cr_assert_eq(dtcp_netdev_attach(st, "eth0", &link_pair_ops, link_pair_end(th_lp, 0), info ? info : &raw), 2);
+}
+
+void th_link_teardown(void)
+{
+	struct dtcp_pkt *p;
+
+	th_teardown();
+	while (link_pair_ops.rx_burst(th_peer, &p, 1) == 1)
+		link_pair_ops.pkt_free(th_peer, p);
+	cr_expect_eq(link_pair_pkts_in_use(th_lp), 0, "every buffer came back");
+	link_pair_destroy(th_lp);
+	th_lp = NULL;
+}
 
 static uint64_t test_now(void *arg)
 {

@@ -23,6 +23,16 @@ extern int th_zero_random;          /* 1: the random source yields zero bytes */
  * random source of zero bytes. */
 extern const struct stack_env th_link_env;
 
+/* The test's stack on one end of an in-memory link pair, attached as
+ * "eth0" (ifindex 2) with info (NULL: MTU 1500, raw IP, no Ethernet); the
+ * test plays the other end, th_peer. th_link_teardown() runs th_teardown(),
+ * frees what the stack sent and the test did not take, checks that every
+ * link buffer came back, and frees the pair. */
+extern struct link_pair *th_lp;
+extern void *th_peer;
+void th_link_setup(const struct dtcp_netdev_info *info);
+void th_link_teardown(void);
+
 void th_setup(void);
 void th_teardown(void);             /* closes everything, asserts pools are empty */
 

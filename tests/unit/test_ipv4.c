@@ -13,22 +13,15 @@ static void *peer;
 
 static void setup(void)
 {
-	struct link_pair_cfg cfg = { 0 };
-	struct dtcp_netdev_info info = { .mtu = 1500, .capa = DTCP_NETDEV_RAW_IP };
-
-	th_setup();
-	lp = link_pair_create(&cfg, &th_link_env);
-	cr_assert_not_null(lp);
-	peer = link_pair_end(lp, 1);
-	cr_assert_eq(dtcp_netdev_attach(st, "eth0", &link_pair_ops, link_pair_end(lp, 0), &info), 2);
+	th_link_setup(NULL);
+	lp = th_lp;
+	peer = th_peer;
 	cr_assert_eq(dtcp_addr_add(st, "eth0", "198.18.0.1/15"), 0);
 }
 
 static void teardown(void)
 {
-	th_teardown();
-	cr_expect_eq(link_pair_pkts_in_use(lp), 0, "every buffer came back");
-	link_pair_destroy(lp);
+	th_link_teardown();
 }
 
 TestSuite(ipv4, .init = setup, .fini = teardown);
