@@ -22,7 +22,6 @@
 #include "flows.h"
 #include "ss/ss.h"
 
-#define DPDK_MAX_POOLS 32
 /* mbufs in the pair's shared pool. The flows are opened one at a time, so
  * a handful are in flight; the rest is room for bursts (the rings hold
  * 1,024 each way, the stacks' transmit queues their share). */
@@ -46,7 +45,7 @@ struct flows_dpdk {
 	struct dtcp_dpdk_port *ports[2]; /* [0] the client's, [1] the server's */
 	struct dtcp_stack *cli, *srv;
 	int lfd;
-	uint64_t pool_mark[2][DPDK_MAX_POOLS];
+	struct flows_dtcp_mark mark[2];  /* client, server */
 	long rss_mark;                 /* resident pages at the mark */
 };
 
@@ -253,13 +252,7 @@ err_free:
 
 static int dpdk_port_range(struct flows_backend *self, unsigned *lo, unsigned *hi, struct flows_error *err)
 {
-	char buf[64];
-
-	if (dtcp_sysctl_get(pself(self)->cli, "net.ipv4.ip_local_port_range", buf, sizeof(buf)) < 0)
-		return flows_fail(err, "dtcp_sysctl_get(net.ipv4.ip_local_port_range)", errno);
-	if (sscanf(buf, "%u %u", lo, hi) != 2)
-		return flows_fail(err, "dtcp_sysctl_get(net.ipv4.ip_local_port_range)", EINVAL);
-	return 0;
+	return flows_dtcp_port_range(pself(self)->cli, lo, hi, err);
 }
 
 /* The destinations go on the server's eth0, on-link for the client: the
@@ -287,25 +280,12 @@ static int dpdk_add_dsts(struct flows_backend *self, const union flows_addr *dst
 	return 0;
 }
 
-static int pools_read(struct dtcp_stack *st, struct dtcp_pool_stats *ps)
-{
-	int n = dtcp_stack_pools(st, ps, DPDK_MAX_POOLS);
-
-	return n > DPDK_MAX_POOLS ? DPDK_MAX_POOLS : n;
-}
-
 static void dpdk_mem_mark(struct flows_backend *self)
 {
 	struct flows_dpdk *p = pself(self);
-	struct dtcp_stack *st[2] = { p->cli, p->srv };
-	struct dtcp_pool_stats ps[DPDK_MAX_POOLS];
 
-	for (int s = 0; s < 2; s++) {
-		int n = pools_read(st[s], ps);
-
-		for (int i = 0; i < n; i++)
-			p->pool_mark[s][i] = ps[i].in_use;
-	}
+	flows_dtcp_mark(p->cli, &p->mark[0]);
+	flows_dtcp_mark(p->srv, &p->mark[1]);
 	p->rss_mark = flows_rss_pages();
 }
 
@@ -342,57 +322,28 @@ static int dpdk_open_flow(struct flows_backend *self, const union flows_addr *sr
 	struct flows_dpdk *p = pself(self);
 	const struct flows_config *cfg = self->cfg;
 	socklen_t len = cfg->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	int fd = dtcp_socket(p->cli, cfg->family, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1, r;
+	int fd, r = flows_dtcp_flow_open(p->cli, cfg, SOCK_NONBLOCK, src, dst, &fd, err);
 
-	if (fd < 0)
-		return flows_fail(err, "socket", errno);
-	if (cfg->no_port && dtcp_setsockopt(p->cli, fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0) {
-		r = flows_fail(err, "setsockopt(IP_BIND_ADDRESS_NO_PORT)", errno);
-		goto err_close;
-	}
-	if (!cfg->no_bind && dtcp_bind(p->cli, fd, &src->sa, len) < 0) {
-		r = flows_fail(err, "bind", errno);
-		goto err_close;
-	}
-	if (dtcp_connect(p->cli, fd, &dst->sa, len) < 0 && errno != EINPROGRESS) {
-		r = flows_fail(err, "connect", errno);
-		goto err_close;
-	}
+	if (r < 0)
+		return r;
 	r = handshake_wait(p, fd, dst, len);
 	if (r < 0) {
-		r = flows_fail(err, "connect", -r);
-		goto err_close;
+		dtcp_close(p->cli, fd);
+		return flows_fail(err, "connect", -r);
 	}
-	if (dtcp_getsockname(p->cli, fd, &local->sa, &len) < 0) {
-		r = flows_fail(err, "getsockname", errno);
-		goto err_close;
-	}
-	return 0;
-
-err_close:
-	dtcp_close(p->cli, fd);
-	return r;
+	return flows_dtcp_flow_local(p->cli, fd, cfg->family, local, err);
 }
 
 static int64_t dpdk_accept_ready(struct flows_backend *self, struct flows_error *err)
 {
 	struct flows_dpdk *p = pself(self);
-	int64_t n = 0;
+	int64_t n;
 
 	/* The last flow's ACK may still be in the ring. */
 	pump(p);
-	/* Bounded by the backlog: the queue cannot hold more. */
-	for (int k = 0; k <= FLOWS_BACKLOG; k++) {
-		int fd = dtcp_accept4(p->srv, p->lfd, NULL, NULL, SOCK_NONBLOCK);
-
-		if (fd < 0) {
-			if (errno == EAGAIN)
-				break;
-			return flows_fail(err, "accept4", errno);
-		}
-		n++;
-	}
-	self->accepted += (uint64_t)n;
+	n = flows_dtcp_accept_ready(p->srv, p->lfd, err);
+	if (n > 0)
+		self->accepted += (uint64_t)n;
 	return n;
 }
 
@@ -418,24 +369,13 @@ static int dpdk_settle(struct flows_backend *self, uint64_t expected, struct flo
 	return 0;
 }
 
-static uint64_t sockets_in_use(struct dtcp_stack *st)
-{
-	struct dtcp_pool_stats ps[DPDK_MAX_POOLS];
-	int n = pools_read(st, ps);
-
-	for (int i = 0; i < n; i++)
-		if (!strcmp(ps[i].name, "socket"))
-			return ps[i].in_use;
-	return 0;
-}
-
 /* As /proc/net/sockstat of a host holding both ends: the two stacks'
  * socket pools together. Neither keeps orphans, TIME_WAIT or queued data
  * while every flow is open. */
 static void dpdk_sockstat(struct flows_backend *self, FILE *out)
 {
 	struct flows_dpdk *p = pself(self);
-	unsigned long long c = sockets_in_use(p->cli), s = sockets_in_use(p->srv);
+	unsigned long long c = flows_dtcp_sockets(p->cli), s = flows_dtcp_sockets(p->srv);
 	struct dtcp_dpdk_port_stats a, b;
 
 	fprintf(out, "%s: inuse %llu orphan 0 tw 0 alloc %llu mem 0   (dtcp socket pools: client %llu, server %llu)\n",
@@ -458,32 +398,15 @@ static int dpdk_ss(struct flows_backend *self, const char *expr, FILE *out, long
 
 static void dpdk_mem_report(struct flows_backend *self, struct flows_mem *m)
 {
-	static const char *const side[2] = { "client", "server" };
 	struct flows_dpdk *p = pself(self);
-	struct dtcp_stack *st[2] = { p->cli, p->srv };
-	struct dtcp_pool_stats ps[DPDK_MAX_POOLS];
 	size_t off = 0;
 	long rss = flows_rss_pages();
 
 	m->bytes = 0;
 	m->what[0] = m->extra[0] = '\0';
 	off += (size_t)snprintf(m->what, sizeof(m->what), "dtcp pools in use (in_use x obj_size):");
-	for (int s = 0; s < 2; s++) {
-		int n = pools_read(st[s], ps);
-
-		if (off < sizeof(m->what))
-			off += (size_t)snprintf(m->what + off, sizeof(m->what) - off, " %s", side[s]);
-		for (int i = 0; i < n; i++) {
-			int64_t delta = (int64_t)ps[i].in_use - (int64_t)p->pool_mark[s][i];
-
-			if (delta <= 0)
-				continue;
-			m->bytes += (uint64_t)delta * ps[i].obj_size;
-			if (off < sizeof(m->what))
-				off += (size_t)snprintf(m->what + off, sizeof(m->what) - off, " %s %lld x %u",
-				                        ps[i].name, (long long)delta, ps[i].obj_size);
-		}
-	}
+	flows_dtcp_mem_add(p->cli, &p->mark[0], "client", m, &off);
+	flows_dtcp_mem_add(p->srv, &p->mark[1], "server", m, &off);
 	if (off < sizeof(m->what))
 		snprintf(m->what + off, sizeof(m->what) - off, "; hash-table arrays not counted");
 	if (rss >= 0 && p->rss_mark >= 0)

@@ -14,13 +14,11 @@
 #include "flows.h"
 #include "ss/ss.h"
 
-#define DTCP_MAX_POOLS 32
-
 struct flows_dtcp {
 	struct flows_backend base;
 	struct dtcp_stack *st;
 	int lfd;
-	uint64_t pool_mark[DTCP_MAX_POOLS];
+	struct flows_dtcp_mark mark;
 	long rss_mark;                 /* resident pages at the mark */
 };
 
@@ -102,15 +100,20 @@ err_free:
 	return r;
 }
 
-static int dtcp_port_range(struct flows_backend *self, unsigned *lo, unsigned *hi, struct flows_error *err)
+int flows_dtcp_port_range(struct dtcp_stack *st, unsigned *lo, unsigned *hi, struct flows_error *err)
 {
 	char buf[64];
 
-	if (dtcp_sysctl_get(dself(self)->st, "net.ipv4.ip_local_port_range", buf, sizeof(buf)) < 0)
+	if (dtcp_sysctl_get(st, "net.ipv4.ip_local_port_range", buf, sizeof(buf)) < 0)
 		return flows_fail(err, "dtcp_sysctl_get(net.ipv4.ip_local_port_range)", errno);
 	if (sscanf(buf, "%u %u", lo, hi) != 2)
 		return flows_fail(err, "dtcp_sysctl_get(net.ipv4.ip_local_port_range)", EINVAL);
 	return 0;
+}
+
+static int dtcp_port_range(struct flows_backend *self, unsigned *lo, unsigned *hi, struct flows_error *err)
+{
+	return flows_dtcp_port_range(dself(self)->st, lo, hi, err);
 }
 
 /* 127.0.0.0/8 and ::1 are local on the stack's lo already; the IPv6
@@ -133,65 +136,123 @@ static int dtcp_add_dsts(struct flows_backend *self, const union flows_addr *dst
 	return 0;
 }
 
-static int pools_read(struct flows_dtcp *d, struct dtcp_pool_stats *ps)
+int flows_dtcp_pools(struct dtcp_stack *st, struct dtcp_pool_stats *ps)
 {
-	int n = dtcp_stack_pools(d->st, ps, DTCP_MAX_POOLS);
+	int n = dtcp_stack_pools(st, ps, FLOWS_DTCP_MAX_POOLS);
 
-	return n > DTCP_MAX_POOLS ? DTCP_MAX_POOLS : n;
+	return n > FLOWS_DTCP_MAX_POOLS ? FLOWS_DTCP_MAX_POOLS : n;
+}
+
+uint64_t flows_dtcp_sockets(struct dtcp_stack *st)
+{
+	struct dtcp_pool_stats ps[FLOWS_DTCP_MAX_POOLS];
+	int n = flows_dtcp_pools(st, ps);
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(ps[i].name, "socket"))
+			return ps[i].in_use;
+	return 0;
+}
+
+void flows_dtcp_mark(struct dtcp_stack *st, struct flows_dtcp_mark *mk)
+{
+	struct dtcp_pool_stats ps[FLOWS_DTCP_MAX_POOLS];
+	int n = flows_dtcp_pools(st, ps);
+
+	memset(mk, 0, sizeof(*mk));
+	for (int i = 0; i < n; i++)
+		mk->in_use[i] = ps[i].in_use;
+}
+
+void flows_dtcp_mem_add(struct dtcp_stack *st, const struct flows_dtcp_mark *mk, const char *label,
+                        struct flows_mem *m, size_t *off)
+{
+	struct dtcp_pool_stats ps[FLOWS_DTCP_MAX_POOLS];
+	int n = flows_dtcp_pools(st, ps);
+
+	if (label && *off < sizeof(m->what))
+		*off += (size_t)snprintf(m->what + *off, sizeof(m->what) - *off, " %s", label);
+	for (int i = 0; i < n; i++) {
+		int64_t delta = (int64_t)ps[i].in_use - (int64_t)mk->in_use[i];
+
+		if (delta <= 0)
+			continue;
+		m->bytes += (uint64_t)delta * ps[i].obj_size;
+		if (*off < sizeof(m->what))
+			*off += (size_t)snprintf(m->what + *off, sizeof(m->what) - *off, " %s %lld x %u", ps[i].name,
+			                         (long long)delta, ps[i].obj_size);
+	}
 }
 
 static void dtcp_mem_mark(struct flows_backend *self)
 {
 	struct flows_dtcp *d = dself(self);
-	struct dtcp_pool_stats ps[DTCP_MAX_POOLS];
-	int n = pools_read(d, ps);
 
-	for (int i = 0; i < n; i++)
-		d->pool_mark[i] = ps[i].in_use;
+	flows_dtcp_mark(d->st, &d->mark);
 	d->rss_mark = flows_rss_pages();
+}
+
+int flows_dtcp_flow_open(struct dtcp_stack *st, const struct flows_config *cfg, int sock_flags,
+                         const union flows_addr *src, const union flows_addr *dst, int *fd,
+                         struct flows_error *err)
+{
+	socklen_t len = cfg->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int one = 1, r;
+
+	*fd = dtcp_socket(st, cfg->family, SOCK_STREAM | sock_flags, 0);
+	if (*fd < 0)
+		return flows_fail(err, "socket", errno);
+	if (cfg->no_port && dtcp_setsockopt(st, *fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0) {
+		r = flows_fail(err, "setsockopt(IP_BIND_ADDRESS_NO_PORT)", errno);
+		goto err_close;
+	}
+	if (!cfg->no_bind && dtcp_bind(st, *fd, &src->sa, len) < 0) {
+		r = flows_fail(err, "bind", errno);
+		goto err_close;
+	}
+	if (dtcp_connect(st, *fd, &dst->sa, len) < 0 && !((sock_flags & SOCK_NONBLOCK) && errno == EINPROGRESS)) {
+		r = flows_fail(err, "connect", errno);
+		goto err_close;
+	}
+	return 0;
+
+err_close:
+	dtcp_close(st, *fd);
+	*fd = -1;
+	return r;
+}
+
+int flows_dtcp_flow_local(struct dtcp_stack *st, int fd, int family, union flows_addr *local,
+                          struct flows_error *err)
+{
+	socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int r;
+
+	if (dtcp_getsockname(st, fd, &local->sa, &len) < 0) {
+		r = flows_fail(err, "getsockname", errno);
+		dtcp_close(st, fd);
+		return r;
+	}
+	return 0;
 }
 
 static int dtcp_open_flow(struct flows_backend *self, const union flows_addr *src, const union flows_addr *dst,
                           union flows_addr *local, struct flows_error *err)
 {
 	struct flows_dtcp *d = dself(self);
-	const struct flows_config *cfg = self->cfg;
-	socklen_t len = cfg->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	int fd = dtcp_socket(d->st, cfg->family, SOCK_STREAM, 0), one = 1, r;
+	int fd, r = flows_dtcp_flow_open(d->st, self->cfg, 0, src, dst, &fd, err);
 
-	if (fd < 0)
-		return flows_fail(err, "socket", errno);
-	if (cfg->no_port && dtcp_setsockopt(d->st, fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0) {
-		r = flows_fail(err, "setsockopt(IP_BIND_ADDRESS_NO_PORT)", errno);
-		goto err_close;
-	}
-	if (!cfg->no_bind && dtcp_bind(d->st, fd, &src->sa, len) < 0) {
-		r = flows_fail(err, "bind", errno);
-		goto err_close;
-	}
-	if (dtcp_connect(d->st, fd, &dst->sa, len) < 0) {
-		r = flows_fail(err, "connect", errno);
-		goto err_close;
-	}
-	if (dtcp_getsockname(d->st, fd, &local->sa, &len) < 0) {
-		r = flows_fail(err, "getsockname", errno);
-		goto err_close;
-	}
-	return 0;
-
-err_close:
-	dtcp_close(d->st, fd);
-	return r;
+	/* A blocking connect(): the stack's own poll loop ran the handshake. */
+	return r < 0 ? r : flows_dtcp_flow_local(d->st, fd, self->cfg->family, local, err);
 }
 
-static int64_t dtcp_accept_ready(struct flows_backend *self, struct flows_error *err)
+int64_t flows_dtcp_accept_ready(struct dtcp_stack *st, int lfd, struct flows_error *err)
 {
-	struct flows_dtcp *d = dself(self);
 	int64_t n = 0;
 
 	/* Bounded by the backlog: the queue cannot hold more. */
 	for (int k = 0; k <= FLOWS_BACKLOG; k++) {
-		int fd = dtcp_accept4(d->st, d->lfd, NULL, NULL, SOCK_NONBLOCK);
+		int fd = dtcp_accept4(st, lfd, NULL, NULL, SOCK_NONBLOCK);
 
 		if (fd < 0) {
 			if (errno == EAGAIN)
@@ -200,7 +261,16 @@ static int64_t dtcp_accept_ready(struct flows_backend *self, struct flows_error 
 		}
 		n++;
 	}
-	self->accepted += (uint64_t)n;
+	return n;
+}
+
+static int64_t dtcp_accept_ready(struct flows_backend *self, struct flows_error *err)
+{
+	struct flows_dtcp *d = dself(self);
+	int64_t n = flows_dtcp_accept_ready(d->st, d->lfd, err);
+
+	if (n > 0)
+		self->accepted += (uint64_t)n;
 	return n;
 }
 
@@ -226,21 +296,11 @@ static int dtcp_settle(struct flows_backend *self, uint64_t expected, struct flo
 	return 0;
 }
 
-static int pool_find(const struct dtcp_pool_stats *ps, int n, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(ps[i].name, name))
-			return i;
-	return -1;
-}
-
 /* The stack keeps no orphans or TIME_WAIT sockets while every flow is open,
  * and queues no data: every socket in the pool is in use. */
 static void dtcp_sockstat(struct flows_backend *self, FILE *out)
 {
-	struct dtcp_pool_stats ps[DTCP_MAX_POOLS];
-	int n = pools_read(dself(self), ps), i = pool_find(ps, n, "socket");
-	unsigned long long inuse = i >= 0 ? (unsigned long long)ps[i].in_use : 0;
+	unsigned long long inuse = flows_dtcp_sockets(dself(self)->st);
 
 	fprintf(out, "%s: inuse %llu orphan 0 tw 0 alloc %llu mem 0   (dtcp socket pool)\n",
 	        self->cfg->family == AF_INET6 ? "TCP6" : "TCP", inuse, inuse);
@@ -257,24 +317,13 @@ static int dtcp_ss(struct flows_backend *self, const char *expr, FILE *out, long
 static void dtcp_mem_report(struct flows_backend *self, struct flows_mem *m)
 {
 	struct flows_dtcp *d = dself(self);
-	struct dtcp_pool_stats ps[DTCP_MAX_POOLS];
-	int n = pools_read(d, ps);
 	size_t off = 0;
 	long rss = flows_rss_pages();
 
 	m->bytes = 0;
 	m->what[0] = m->extra[0] = '\0';
 	off += (size_t)snprintf(m->what, sizeof(m->what), "dtcp pools in use (in_use x obj_size):");
-	for (int i = 0; i < n; i++) {
-		int64_t delta = (int64_t)ps[i].in_use - (int64_t)d->pool_mark[i];
-
-		if (delta <= 0)
-			continue;
-		m->bytes += (uint64_t)delta * ps[i].obj_size;
-		if (off < sizeof(m->what))
-			off += (size_t)snprintf(m->what + off, sizeof(m->what) - off, " %s %lld x %u", ps[i].name,
-			                        (long long)delta, ps[i].obj_size);
-	}
+	flows_dtcp_mem_add(d->st, &d->mark, NULL, m, &off);
 	if (off < sizeof(m->what))
 		snprintf(m->what + off, sizeof(m->what) - off, "; hash-table arrays not counted");
 	if (rss >= 0 && d->rss_mark >= 0)

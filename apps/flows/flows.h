@@ -129,10 +129,39 @@ extern const bool flows_dpdk_built;
 extern const struct flows_backend_ops flows_lwip_ops;
 extern const bool flows_lwip_built;
 
-/* backend_dtcp.c, for both dtcp backends: the non-blocking listener on the
- * wildcard address and FLOWS_DST_PORT (IPV6_V6ONLY for IPv6) in *lfd. */
+/* backend_dtcp.c, shared by both dtcp backends (each client stack runs the
+ * same calls; only how its handshake is driven differs). */
 struct dtcp_stack;
+struct dtcp_pool_stats;
+#define FLOWS_DTCP_MAX_POOLS 32
+/* What a stack's pools held at the memory mark. */
+struct flows_dtcp_mark {
+	uint64_t in_use[FLOWS_DTCP_MAX_POOLS];
+};
+/* The non-blocking listener on the wildcard address and FLOWS_DST_PORT
+ * (IPV6_V6ONLY for IPv6) in *lfd. */
 int flows_dtcp_listener(struct dtcp_stack *st, int family, int *lfd, struct flows_error *err);
+/* net.ipv4.ip_local_port_range of the stack. */
+int flows_dtcp_port_range(struct dtcp_stack *st, unsigned *lo, unsigned *hi, struct flows_error *err);
+/* One flow's first steps: socket (with sock_flags) -> [IP_BIND_ADDRESS_NO_PORT]
+ * -> [bind(src, 0)] -> connect(dst); a non-blocking connect's EINPROGRESS
+ * is no failure. The descriptor in *fd, or the failure (the socket closed). */
+int flows_dtcp_flow_open(struct dtcp_stack *st, const struct flows_config *cfg, int sock_flags,
+                         const union flows_addr *src, const union flows_addr *dst, int *fd,
+                         struct flows_error *err);
+/* getsockname() of an established flow into *local (the socket closed on failure). */
+int flows_dtcp_flow_local(struct dtcp_stack *st, int fd, int family, union flows_addr *local,
+                          struct flows_error *err);
+/* Accept what the listener holds (bounded by the backlog): the count. */
+int64_t flows_dtcp_accept_ready(struct dtcp_stack *st, int lfd, struct flows_error *err);
+/* Pool statistics (at most FLOWS_DTCP_MAX_POOLS), and the socket pool's use. */
+int flows_dtcp_pools(struct dtcp_stack *st, struct dtcp_pool_stats *ps);
+uint64_t flows_dtcp_sockets(struct dtcp_stack *st);
+void flows_dtcp_mark(struct dtcp_stack *st, struct flows_dtcp_mark *mk);
+/* Add the stack's pool growth since mk to m (bytes, and " [label] name n x
+ * size" entries in m->what at *off). */
+void flows_dtcp_mem_add(struct dtcp_stack *st, const struct flows_dtcp_mark *mk, const char *label,
+                        struct flows_mem *m, size_t *off);
 
 /* "EADDRINUSE" for EADDRINUSE; "none" for 0. */
 const char *flows_errno_name(int err);
