@@ -22,15 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <dtcp/dpdk.h>
 #include <dtcp/dtcp.h>
+
+#include "hostnet.h"
 
 static double now_s(void)
 {
@@ -107,28 +106,6 @@ static unsigned long long tcp_out_segs(void)
 	}
 	fclose(f);
 	return v;
-}
-
-/* A private network namespace with lo up at the given MTU (needs root). */
-static void netns_lo(int mtu)
-{
-	struct ifreq ifr;
-	int fd;
-
-	if (unshare(CLONE_NEWNET))
-		die("unshare(CLONE_NEWNET)", errno);
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	ifr.ifr_mtu = mtu;
-	if (fd < 0 || ioctl(fd, SIOCSIFMTU, &ifr))
-		die("lo mtu", errno);
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
-		die("lo flags", errno);
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
-		die("lo up", errno);
-	close(fd);
 }
 
 static int run_kernel(const char *mode, uint64_t total, size_t msg)
@@ -352,8 +329,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "throughput: MIB > 0 and 0 < MSG_BYTES <= 65536\n");
 		return 2;
 	}
-	if (!strcmp(argv[1], "kernel1500"))
-		netns_lo(1500);
+	if (!strcmp(argv[1], "kernel1500")) {
+		const char *what;
+		int r = hostnet_private_lo(1500, &what);
+
+		if (r < 0)
+			die(what, -r);
+	}
 	if (!strncmp(argv[1], "kernel", 6))
 		return run_kernel(argv[1], mib << 20, msg);
 	return run_dtcp(argv[1], mib << 20, msg);

@@ -13,17 +13,16 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "flows.h"
+#include "hostnet.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
@@ -71,22 +70,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int lo_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
-
-	if (s < 0)
-		return -errno;
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		r = -errno;
-	ifr.ifr_flags |= IFF_UP;
-	if (!r && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		r = -errno;
-	close(s);
-	return r;
 }
 
 /* Write a sysctl of the namespace the process is in. */
@@ -192,6 +175,7 @@ static int kern_create(const struct flows_backend_ops *ops, const struct flows_c
 {
 	struct flows_kernel *k = calloc(1, sizeof(*k));
 	char buf[32];
+	const char *what;
 	int big = 1 << 30, r;
 
 	if (!k)
@@ -199,17 +183,9 @@ static int kern_create(const struct flows_backend_ops *ops, const struct flows_c
 	k->base.ops = ops;
 	k->base.cfg = cfg;
 	k->lfd = k->park[0] = k->park[1] = -1;
-	if (geteuid() != 0) {
-		r = flows_fail(err, "unshare(CLONE_NEWNET) (root needed)", EPERM);
-		goto err_free;
-	}
-	if (unshare(CLONE_NEWNET) < 0) {
-		r = flows_fail(err, "unshare(CLONE_NEWNET)", errno);
-		goto err_free;
-	}
-	r = lo_up();
+	r = hostnet_private_lo(0, &what);
 	if (r < 0) {
-		flows_fail(err, "ioctl(SIOCSIFFLAGS lo up)", -r);
+		flows_fail(err, what, -r);
 		goto err_free;
 	}
 	snprintf(buf, sizeof(buf), "%d", FLOWS_BACKLOG);

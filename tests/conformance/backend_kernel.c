@@ -4,16 +4,14 @@
  * namespace: run one case per process (Criterion forks one per test, the
  * report forks one per run). */
 #include "backend.h"
+#include "hostnet.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <net/if.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -91,22 +89,6 @@ static int as_root_end(struct kern_env *e, int r)
 	return r < 0 ? r : r2;
 }
 
-static int lo_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
-
-	if (s < 0)
-		return -errno;
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		r = -errno;
-	ifr.ifr_flags |= IFF_UP;
-	if (!r && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		r = -errno;
-	close(s);
-	return r;
-}
-
 static int kern_create(const struct conf_ops *self, struct conf_env **envp)
 {
 	struct kern_env *e = calloc(1, sizeof(*e));
@@ -116,15 +98,7 @@ static int kern_create(const struct conf_ops *self, struct conf_env **envp)
 		return -ENOMEM;
 	e->base.ops = self;
 	e->keep_bind_service = true;
-	if (geteuid() != 0) {
-		r = -EPERM;    /* a private netns and its sysctls need root */
-		goto err_free;
-	}
-	if (unshare(CLONE_NEWNET) < 0) {
-		r = -errno;
-		goto err_free;
-	}
-	r = lo_up();
+	r = hostnet_private_lo(0, NULL);   /* a private netns and its sysctls need root */
 	if (r < 0)
 		goto err_free;
 	*envp = &e->base;
