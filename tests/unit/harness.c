@@ -1,6 +1,8 @@
 /* Test harness (see harness.h). */
 #include "harness.h"
 
+#include "ip/csum.h"
+#include "ip/ip_hdr.h"
 #include "link/link.h"
 
 #include <string.h>
@@ -24,6 +26,36 @@ static void link_random(void *arg, void *buf, size_t len)
 }
 
 const struct stack_env th_link_env = { .now_ns = link_now, .random_bytes = link_random };
+
+uint64_t th_ipv4_header(void *d, uint32_t saddr, uint32_t daddr, uint8_t proto, uint32_t plen)
+{
+	struct ipv4_hdr *ip = d;
+
+	memset(ip, 0, sizeof(*ip));
+	ip->ver_ihl = 0x45;
+	ip->tot_len = htons((uint16_t)(sizeof(*ip) + plen));
+	ip->ttl = 64;
+	ip->protocol = proto;
+	ip->saddr = saddr;
+	ip->daddr = daddr;
+	ip->check = csum_finish(csum_add_buf(0, ip, sizeof(*ip), false));
+	return csum_pseudo_v4(saddr, daddr, proto, plen);
+}
+
+uint64_t th_ipv6_header(void *d, const struct in6_addr *saddr, const struct in6_addr *daddr, uint8_t proto,
+                        uint32_t plen)
+{
+	struct ipv6_hdr *ip = d;
+
+	memset(ip, 0, sizeof(*ip));
+	ip->ver_tc_flow = htonl(6u << 28);
+	ip->payload_len = htons((uint16_t)plen);
+	ip->nexthdr = proto;
+	ip->hop_limit = 64;
+	memcpy(&ip->saddr, saddr, 16);
+	memcpy(&ip->daddr, daddr, 16);
+	return csum_pseudo_v6(saddr, daddr, proto, plen);
+}
 
 struct link_pair *th_lp;
 void *th_peer;

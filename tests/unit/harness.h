@@ -28,6 +28,14 @@ extern const struct stack_env th_link_env;
  * test plays the other end, th_peer. th_link_teardown() runs th_teardown(),
  * frees what the stack sent and the test did not take, checks that every
  * link buffer came back, and frees the pair. */
+/* Headers for packets the test plays in: the IPv4 header at d (20 bytes,
+ * TTL 64, its checksum set) of a packet carrying plen bytes of proto from
+ * saddr to daddr (network order), or the IPv6 one (40 bytes, hop limit
+ * 64). Each returns the pseudo-header sum for the payload's checksum. */
+uint64_t th_ipv4_header(void *d, uint32_t saddr, uint32_t daddr, uint8_t proto, uint32_t plen);
+uint64_t th_ipv6_header(void *d, const struct in6_addr *saddr, const struct in6_addr *daddr, uint8_t proto,
+                        uint32_t plen);
+
 extern struct link_pair *th_lp;
 extern void *th_peer;
 void th_link_setup(const struct dtcp_netdev_info *info);

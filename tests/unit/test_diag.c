@@ -49,24 +49,17 @@ static void syn_in(uint16_t sport, uint16_t dport)
 {
 	struct dtcp_pkt *p = link_pair_ops.pkt_alloc(peer);
 	uint8_t *d = pkt_append(p, 40);
-	struct ipv4_hdr *ip = (struct ipv4_hdr *)d;
 	struct tcp_hdr *th = (struct tcp_hdr *)(d + 20);
+	uint64_t ph = th_ipv4_header(d, inet_addr("198.18.0.2"), inet_addr("198.18.0.1"), IPPROTO_TCP, 20);
 
-	memset(d, 0, 40);
-	ip->ver_ihl = 0x45;
-	ip->tot_len = htons(40);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_TCP;
-	ip->saddr = inet_addr("198.18.0.2");
-	ip->daddr = inet_addr("198.18.0.1");
-	ip->check = csum_finish(csum_add_buf(0, ip, 20, false));
+	memset(th, 0, 20);
 	th->sport = htons(sport);
 	th->dport = htons(dport);
 	th->seq = htonl(1000);
 	tcp_hdr_set_doff(th, 20);
 	tcp_hdr_set_flags(th, TCP_FLAG_SYN);
 	th->window = htons(65535);
-	th->csum = csum_finish(csum_add_buf(csum_pseudo_v4(ip->saddr, ip->daddr, IPPROTO_TCP, 20), th, 20, false));
+	th->csum = csum_finish(csum_add_buf(ph, th, 20, false));
 	cr_assert_eq(link_pair_ops.tx_burst(peer, &p, 1), 1);
 	dtcp_stack_poll(st);
 }

@@ -33,14 +33,7 @@ static struct dtcp_pkt *echo_request(uint32_t saddr, uint32_t daddr, uint16_t le
 	struct ipv4_hdr *ip = (struct ipv4_hdr *)pkt_append(p, (uint16_t)(sizeof(*ip) + 8 + len));
 	struct icmp_hdr *ic = (struct icmp_hdr *)(ip + 1);
 
-	memset(ip, 0, sizeof(*ip));
-	ip->ver_ihl = 0x45;
-	ip->tot_len = htons((uint16_t)(sizeof(*ip) + 8 + len));
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_ICMP;
-	ip->saddr = saddr;
-	ip->daddr = daddr;
-	ip->check = csum_finish(csum_add_buf(0, ip, sizeof(*ip), false));
+	th_ipv4_header(ip, saddr, daddr, IPPROTO_ICMP, 8u + len);
 	ic->type = ICMP_ECHO;
 	ic->code = 0;
 	ic->check = 0;

@@ -48,29 +48,13 @@ static struct dtcp_pkt *make_seg(const struct seg *s)
 
 	memset(d, 0, ip_len + tlen);
 	if (s->v6) {
-		struct ipv6_hdr *ip = (struct ipv6_hdr *)d;
 		struct in6_addr a, b;
 
 		inet_pton(AF_INET6, "2001:db8::2", &a);
 		inet_pton(AF_INET6, "2001:db8::1", &b);
-		ip->ver_tc_flow = htonl(6u << 28);
-		ip->payload_len = htons((uint16_t)tlen);
-		ip->nexthdr = IPPROTO_TCP;
-		ip->hop_limit = 64;
-		memcpy(d + 8, &a, 16);
-		memcpy(d + 24, &b, 16);
-		ph = csum_pseudo_v6(&a, &b, IPPROTO_TCP, tlen);
+		ph = th_ipv6_header(d, &a, &b, IPPROTO_TCP, tlen);
 	} else {
-		struct ipv4_hdr *ip = (struct ipv4_hdr *)d;
-
-		ip->ver_ihl = 0x45;
-		ip->tot_len = htons((uint16_t)(20 + tlen));
-		ip->ttl = 64;
-		ip->protocol = IPPROTO_TCP;
-		ip->saddr = inet_addr("198.18.0.2");
-		ip->daddr = inet_addr("198.18.0.1");
-		ip->check = csum_finish(csum_add_buf(0, ip, 20, false));
-		ph = csum_pseudo_v4(ip->saddr, ip->daddr, IPPROTO_TCP, tlen);
+		ph = th_ipv4_header(d, inet_addr("198.18.0.2"), inet_addr("198.18.0.1"), IPPROTO_TCP, tlen);
 	}
 	th->sport = htons(s->sport);
 	th->dport = htons(s->dport);
