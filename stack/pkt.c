@@ -1,6 +1,8 @@
 /* Packet buffers (see pkt.h). */
 #include "pkt.h"
 
+#include <string.h>
+
 #include "util.h"
 
 #define PKT_HDR_SIZE ((sizeof(struct dtcp_pkt) + 63) & ~(size_t)63)
@@ -18,10 +20,13 @@ void pkt_pool_fini(struct pkt_pool *pp)
 
 struct dtcp_pkt *pkt_pool_alloc(struct pkt_pool *pp)
 {
-	struct dtcp_pkt *p = pool_get(&pp->pool);
+	/* The descriptor is cleared, the buffer is not: every byte the stack
+	 * sends it writes first. */
+	struct dtcp_pkt *p = pool_get_raw(&pp->pool);
 
 	if (!p)
 		return NULL;
+	memset(p, 0, sizeof(*p));
 	p->buf = (uint8_t *)p + PKT_HDR_SIZE;
 	p->buf_len = pp->buf_size;
 	p->data_off = DTCP_PKT_HEADROOM;

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "util.h"
 
 struct pool_slab {
 	struct pool_slab *next;
-	uint32_t count;
-	uint32_t pad;
+	size_t bytes;                  /* the region's length */
 	/* objects follow, 16-byte aligned */
 };
 
@@ -33,7 +33,7 @@ void pool_fini(struct pool *p)
 
 	for (; s; s = next) {
 		next = s->next;
-		free(s);
+		bigmem_free(s, s->bytes);
 	}
 	p->slabs = NULL;
 	p->free_list = NULL;
@@ -42,21 +42,24 @@ void pool_fini(struct pool *p)
 }
 
 /* A new slab. Its objects are handed out in address order straight from
- * it (pool_get's memset is their first touch), not threaded onto the free
- * list first: that would touch every object twice and read each one's
- * link back from memory long since evicted. */
+ * it, not threaded onto the free list first: that would touch every object
+ * twice and read each one's link back from memory long since evicted. The
+ * region comes zeroed (bigmem), so a never-used object needs no memset:
+ * the application's first write is its first touch. */
 static int pool_grow(struct pool *p)
 {
 	uint64_t room = p->limit - p->in_use;
 	uint32_t n = p->per_slab;
 	struct pool_slab *s;
+	size_t bytes;
 
 	if (n > room)
 		n = (uint32_t)room;
-	s = malloc(SLAB_HDR + (size_t)n * p->obj_size);
+	bytes = SLAB_HDR + (size_t)n * p->obj_size;
+	s = bigmem_zalloc(bytes);
 	if (!s)
 		return -1;
-	s->count = n;
+	s->bytes = bytes;
 	s->next = p->slabs;
 	p->slabs = s;
 	p->fresh = (char *)s + SLAB_HDR;
@@ -66,7 +69,9 @@ static int pool_grow(struct pool *p)
 	return 0;
 }
 
-void *pool_get(struct pool *p)
+/* An object; zeroed when zero asks and it was used before (a fresh one is
+ * zero already). */
+static void *pool_take(struct pool *p, bool zero)
 {
 	void *obj;
 
@@ -85,12 +90,24 @@ void *pool_get(struct pool *p)
 		obj = p->fresh;
 		p->fresh += p->obj_size;
 		p->fresh_left--;
+		zero = false;
 	}
-	memset(obj, 0, p->obj_size);
+	if (zero)
+		memset(obj, 0, p->obj_size);
 	p->in_use++;
 	if (p->in_use > p->high_water)
 		p->high_water = p->in_use;
 	return obj;
+}
+
+void *pool_get(struct pool *p)
+{
+	return pool_take(p, true);
+}
+
+void *pool_get_raw(struct pool *p)
+{
+	return pool_take(p, false);
 }
 
 void pool_put(struct pool *p, void *obj)

@@ -28,6 +28,9 @@ void pool_init(struct pool *p, const char *name, uint32_t obj_size, uint64_t lim
 void pool_fini(struct pool *p);
 /* A zeroed object, or NULL (failures counted) at the limit or when memory runs out. */
 void *pool_get(struct pool *p);
+/* An object with whatever its last user left in it: for callers that
+ * initialise every byte they read (packet buffers). */
+void *pool_get_raw(struct pool *p);
 void pool_put(struct pool *p, void *obj);
 
 #endif

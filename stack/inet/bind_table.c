@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "bigmem.h"
 #include "stack.h"
 
 #define LOOPBACK4_IPV6 htonl(0x7f000006) /* IPv4 shadow of a native IPv6 bind */
@@ -17,10 +18,10 @@ int bind_table_init(struct bind_table *bt, uint32_t bhash2_buckets, uint64_t max
 	memset(bt, 0, sizeof(*bt));
 	bt->bhash = calloc(65536, sizeof(*bt->bhash));
 	bhash2_buckets = roundup_pow2_u32(bhash2_buckets);
-	bt->bhash2 = calloc(bhash2_buckets, sizeof(*bt->bhash2));
+	bt->bhash2 = bigmem_zalloc((size_t)bhash2_buckets * sizeof(*bt->bhash2));
 	if (!bt->bhash || !bt->bhash2) {
 		free(bt->bhash);
-		free(bt->bhash2);
+		bigmem_free(bt->bhash2, (size_t)bhash2_buckets * sizeof(*bt->bhash2));
 		return -ENOMEM;
 	}
 	bt->bhash2_mask = bhash2_buckets - 1;
@@ -35,7 +36,8 @@ void bind_table_fini(struct bind_table *bt)
 	pool_fini(&bt->tb_pool);
 	pool_fini(&bt->tb2_pool);
 	free(bt->bhash);
-	free(bt->bhash2);
+	if (bt->bhash2)
+		bigmem_free(bt->bhash2, ((size_t)bt->bhash2_mask + 1) * sizeof(*bt->bhash2));
 	bt->bhash = NULL;
 	bt->bhash2 = NULL;
 }

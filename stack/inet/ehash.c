@@ -6,19 +6,21 @@
 #include <string.h>
 
 #include "addr.h"
+#include "bigmem.h"
 
 int ehash_init(struct ehash *eh, uint32_t entries, uint64_t seed)
 {
-	/* Groups for entries at 4 per group (of 7): probes stay short. calloc
-	 * rather than a touching memset: a large table's pages stay unmapped
-	 * until used. */
+	/* Groups for entries at 4 per group (of 7): probes stay short. The
+	 * pages stay unmapped until used, and are huge where the system
+	 * allows: every lookup lands on a random line of the table, and with
+	 * small pages most of them would also miss the TLB. */
 	uint32_t groups = roundup_pow2_u32(entries / 4 > 0 ? (entries + 3) / 4 : 1);
 
 	memset(eh, 0, sizeof(*eh));
-	eh->raw = calloc(1, (size_t)groups * sizeof(*eh->groups) + 64);
-	if (!eh->raw)
+	eh->bytes = (size_t)groups * sizeof(*eh->groups);
+	eh->groups = bigmem_zalloc(eh->bytes);
+	if (!eh->groups)
 		return -ENOMEM;
-	eh->groups = (struct ehash_group *)(((uintptr_t)eh->raw + 63) & ~(uintptr_t)63);
 	eh->mask = groups - 1;
 	eh->seed = seed;
 	return 0;
@@ -26,8 +28,7 @@ int ehash_init(struct ehash *eh, uint32_t entries, uint64_t seed)
 
 void ehash_fini(struct ehash *eh)
 {
-	free(eh->raw);
-	eh->raw = NULL;
+	bigmem_free(eh->groups, eh->bytes);
 	eh->groups = NULL;
 }
 

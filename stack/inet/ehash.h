@@ -30,8 +30,8 @@ struct ehash_group {
 _Static_assert(sizeof(struct ehash_group) == 64, "one cache line per group");
 
 struct ehash {
-	struct ehash_group *groups;   /* 64-byte aligned within raw */
-	void *raw;
+	struct ehash_group *groups;   /* page aligned (bigmem) */
+	size_t bytes;
 	uint32_t mask;                /* groups - 1 */
 	uint64_t seed;
 	uint64_t count;

@@ -263,7 +263,7 @@ static bool connect_done(const struct inet_sock *sk)
 	return sk->state != INET_SYN_SENT && sk->state != INET_SYN_RECV;
 }
 
-int dtcp_connect(struct dtcp_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen)
+static int connect_held(struct dtcp_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct inet_sock *sk = fd_sock(st, fd);
 	int err;
@@ -305,6 +305,17 @@ int dtcp_connect(struct dtcp_stack *st, int fd, const struct sockaddr *addr, soc
 	sk->err = 0;
 	inet_disconnect(st, sk);
 	return api_ret(-err);
+}
+
+/* connect() holds the clock: port choice, the SYN and its timer read it
+ * once; a blocking wait's polls move it on. */
+int dtcp_connect(struct dtcp_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	bool was = stack_clock_hold(st);
+	int r = connect_held(st, fd, addr, addrlen);
+
+	stack_clock_release(st, was);
+	return r;
 }
 
 static bool accept_ready(const struct inet_sock *sk)

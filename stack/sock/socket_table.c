@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "util.h"
 
 int socket_table_init(struct socket_table *t, uint32_t max)
@@ -12,20 +13,20 @@ int socket_table_init(struct socket_table *t, uint32_t max)
 	uint32_t words = (max + 63) / 64;
 
 	memset(t, 0, sizeof(*t));
-	t->fds = calloc(max, sizeof(*t->fds));
+	t->max = max;
+	t->fds = bigmem_zalloc((size_t)max * sizeof(*t->fds));
 	t->used = calloc(words, sizeof(uint64_t));
 	t->full = calloc((words + 63) / 64, sizeof(uint64_t));
 	if (!t->fds || !t->used || !t->full) {
 		socket_table_fini(t);
 		return -ENOMEM;
 	}
-	t->max = max;
 	return 0;
 }
 
 void socket_table_fini(struct socket_table *t)
 {
-	free(t->fds);
+	bigmem_free(t->fds, (size_t)t->max * sizeof(*t->fds));
 	free(t->used);
 	free(t->full);
 	memset(t, 0, sizeof(*t));

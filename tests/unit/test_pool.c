@@ -43,3 +43,36 @@ Test(pool, distinct_objects)
 	cr_assert_eq(pool_get(&p), a, "last freed is reused first");
 	pool_fini(&p);
 }
+
+/* Fresh objects come zeroed from the system without a memset; a reused one
+ * is cleared again by pool_get() and left as it was by pool_get_raw(). */
+Test(pool, reused_objects_zeroed_raw_ones_not)
+{
+	struct pool p;
+	unsigned char *a, *b;
+
+	pool_init(&p, "t", 64, 1000);
+	a = pool_get(&p);
+	memset(a, 0xcd, 64);
+	pool_put(&p, a);
+	b = pool_get(&p);
+	cr_assert_eq(b, a);
+	for (int j = 0; j < 64; j++)
+		cr_assert_eq(b[j], 0, "a reused object is cleared (byte %d)", j);
+	memset(b, 0xcd, 64);
+	pool_put(&p, b);
+	b = pool_get_raw(&p);
+	cr_assert_eq(b, a);
+	cr_assert_eq(b[40], 0xcd, "pool_get_raw leaves a reused object as it was");
+	/* Past the first slab (64 objects), fresh ones from the next. */
+	for (int i = 0; i < 300; i++) {
+		unsigned char *o = pool_get_raw(&p);
+
+		cr_assert_not_null(o);
+		for (int j = 0; j < 64; j++)
+			cr_assert_eq(o[j], 0, "a never-used object is zero (object %d byte %d)", i, j);
+		memset(o, 0xee, 64);
+	}
+	cr_assert_eq(p.in_use, 301);
+	pool_fini(&p);
+}
