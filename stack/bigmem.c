@@ -14,13 +14,13 @@ static size_t round_page(size_t bytes)
 	return bytes ? (bytes + page - 1) / page * page : page;
 }
 
-void *bigmem_zalloc(size_t bytes)
+void *bigmem_zalloc(size_t bytes, unsigned flags)
 {
 	size_t len;
 	uint8_t *p, *start;
 
 	bytes = round_page(bytes);
-	if (bytes < HUGE_PAGE) {
+	if (!(flags & BIGMEM_HUGE) || bytes < HUGE_PAGE) {
 		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		return p == MAP_FAILED ? NULL : p;
 	}

@@ -1,15 +1,17 @@
 /* Zeroed memory for the stack's large tables and pool slabs, straight from
- * the system: pages are mapped on first touch, and regions of 2 MiB or more
- * ask for transparent huge pages (honoured where THP is "always" or
- * "madvise"), so tables of millions of entries cost one TLB entry and one
- * fault per 2 MiB instead of per 4 KiB. */
+ * the system: pages are mapped on first touch. With BIGMEM_HUGE, regions of
+ * 2 MiB or more ask for transparent huge pages (honoured where THP is
+ * "always" or "madvise"): a hash table of millions of entries, read at
+ * random, then costs one TLB entry per 2 MiB instead of per 4 KiB. */
 #ifndef DTCP_BIGMEM_H
 #define DTCP_BIGMEM_H
 
 #include <stddef.h>
 
+#define BIGMEM_HUGE 1u
+
 /* NULL when the system has no memory. */
-void *bigmem_zalloc(size_t bytes);
+void *bigmem_zalloc(size_t bytes, unsigned flags);
 /* bytes: as given to bigmem_zalloc(). NULL is ignored. */
 void bigmem_free(void *p, size_t bytes);
 

@@ -45,7 +45,11 @@ void pool_fini(struct pool *p)
  * it, not threaded onto the free list first: that would touch every object
  * twice and read each one's link back from memory long since evicted. The
  * region comes zeroed (bigmem), so a never-used object needs no memset:
- * the application's first write is its first touch. */
+ * the application's first write is its first touch. Small pages: objects
+ * are touched in address order, so their TLB cost is low, and on virtual
+ * machines whose host backs memory lazily, huge pages made the first
+ * touch of a 1,000,000-flow run's sockets take from 5 to 57 % of the run
+ * (perf), and the rate vary twofold from run to run. */
 static int pool_grow(struct pool *p)
 {
 	uint64_t room = p->limit - p->in_use;
@@ -56,7 +60,7 @@ static int pool_grow(struct pool *p)
 	if (n > room)
 		n = (uint32_t)room;
 	bytes = SLAB_HDR + (size_t)n * p->obj_size;
-	s = bigmem_zalloc(bytes);
+	s = bigmem_zalloc(bytes, 0);
 	if (!s)
 		return -1;
 	s->bytes = bytes;

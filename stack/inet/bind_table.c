@@ -18,7 +18,7 @@ int bind_table_init(struct bind_table *bt, uint32_t bhash2_buckets, uint64_t max
 	memset(bt, 0, sizeof(*bt));
 	bt->bhash = calloc(65536, sizeof(*bt->bhash));
 	bhash2_buckets = roundup_pow2_u32(bhash2_buckets);
-	bt->bhash2 = bigmem_zalloc((size_t)bhash2_buckets * sizeof(*bt->bhash2));
+	bt->bhash2 = bigmem_zalloc((size_t)bhash2_buckets * sizeof(*bt->bhash2), BIGMEM_HUGE);
 	if (!bt->bhash || !bt->bhash2) {
 		free(bt->bhash);
 		bigmem_free(bt->bhash2, (size_t)bhash2_buckets * sizeof(*bt->bhash2));

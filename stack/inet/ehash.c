@@ -18,7 +18,7 @@ int ehash_init(struct ehash *eh, uint32_t entries, uint64_t seed)
 
 	memset(eh, 0, sizeof(*eh));
 	eh->bytes = (size_t)groups * sizeof(*eh->groups);
-	eh->groups = bigmem_zalloc(eh->bytes);
+	eh->groups = bigmem_zalloc(eh->bytes, BIGMEM_HUGE);
 	if (!eh->groups)
 		return -ENOMEM;
 	eh->mask = groups - 1;

@@ -14,7 +14,7 @@ int socket_table_init(struct socket_table *t, uint32_t max)
 
 	memset(t, 0, sizeof(*t));
 	t->max = max;
-	t->fds = bigmem_zalloc((size_t)max * sizeof(*t->fds));
+	t->fds = bigmem_zalloc((size_t)max * sizeof(*t->fds), BIGMEM_HUGE);
 	t->used = calloc(words, sizeof(uint64_t));
 	t->full = calloc((words + 63) / 64, sizeof(uint64_t));
 	if (!t->fds || !t->used || !t->full) {
