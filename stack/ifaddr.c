@@ -32,7 +32,10 @@ static int netif_add(struct ifaddr_table *t, const char *name, bool loopback)
 
 int ifaddr_add_if(struct ifaddr_table *t, const char *name, bool loopback)
 {
-	return netif_add(t, name, loopback);
+	int r = netif_add(t, name, loopback);
+
+	t->gen++;
+	return r;
 }
 
 int ifaddr_init(struct ifaddr_table *t)
@@ -40,6 +43,10 @@ int ifaddr_init(struct ifaddr_table *t)
 	int err;
 
 	memset(t, 0, sizeof(*t));
+	t->cache = calloc((size_t)1 << IFADDR_CACHE_BITS, sizeof(*t->cache));
+	if (!t->cache)
+		return -ENOMEM;
+	t->gen = 1;
 	err = netif_add(t, "lo", true);
 	if (err > 0)
 		err = ifaddr_add(t, "lo", "127.0.0.1/8");
@@ -54,6 +61,7 @@ void ifaddr_fini(struct ifaddr_table *t)
 		free(t->ifs[i].addrs);
 	free(t->hash);
 	free(t->prefixes);
+	free(t->cache);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -198,8 +206,24 @@ static int index_rebuild(struct ifaddr_table *t, uint32_t want)
 	return 0;
 }
 
+enum { HAVE_SLOT = 1, HAVE_ROUTE = 2, HAVE_V4_CLASS = 4 };
+
+/* The cache's entry for a, emptied first when it held another address or
+ * an older generation. */
+static struct ifaddr_cache_ent *cache_ent(const struct ifaddr_table *t, const struct in6_addr *a)
+{
+	struct ifaddr_cache_ent *c = &t->cache[addr_hash(a) >> (32 - IFADDR_CACHE_BITS)];
+
+	if (c->gen != t->gen || !addr_eq(&c->addr, a)) {
+		c->addr = *a;
+		c->gen = t->gen;
+		c->have = 0;
+	}
+	return c;
+}
+
 /* The address's slot, or NULL. */
-static const struct ifaddr_slot *index_find(const struct ifaddr_table *t, const struct in6_addr *a)
+static const struct ifaddr_slot *index_find_slow(const struct ifaddr_table *t, const struct in6_addr *a)
 {
 	if (!t->hash)
 		return NULL;
@@ -209,7 +233,18 @@ static const struct ifaddr_slot *index_find(const struct ifaddr_table *t, const 
 	return NULL;
 }
 
-int ifaddr_add(struct ifaddr_table *t, const char *ifname, const char *cidr)
+static const struct ifaddr_slot *index_find(const struct ifaddr_table *t, const struct in6_addr *a)
+{
+	struct ifaddr_cache_ent *c = cache_ent(t, a);
+
+	if (!(c->have & HAVE_SLOT)) {
+		c->slot = index_find_slow(t, a);
+		c->have |= HAVE_SLOT;
+	}
+	return c->slot;
+}
+
+static int addr_add(struct ifaddr_table *t, const char *ifname, const char *cidr)
 {
 	struct netif *nif = ifname ? ifaddr_find_if(t, ifname) : NULL;
 	struct ifaddr_entry e;
@@ -247,7 +282,7 @@ int ifaddr_add(struct ifaddr_table *t, const char *ifname, const char *cidr)
 	return prefix_note(t, (uint16_t)(nif - t->ifs), nif->naddr - 1);
 }
 
-int ifaddr_del(struct ifaddr_table *t, const char *ifname, const char *cidr)
+static int addr_del(struct ifaddr_table *t, const char *ifname, const char *cidr)
 {
 	struct netif *nif = ifname ? ifaddr_find_if(t, ifname) : NULL;
 	struct ifaddr_entry e;
@@ -272,18 +307,9 @@ int ifaddr_del(struct ifaddr_table *t, const char *ifname, const char *cidr)
 	return -EADDRNOTAVAIL;
 }
 
-enum v4_addr_class ifaddr_v4_class(const struct ifaddr_table *t, uint32_t a)
+static enum v4_addr_class v4_class_slow(const struct ifaddr_table *t, uint32_t a, const struct in6_addr *m)
 {
-	struct in6_addr m;
-
-	if (a == 0)
-		return V4_ANY;
-	if ((ntohl(a) & 0xf0000000) == 0xe0000000)
-		return V4_MULTICAST;
-	if (a == 0xffffffff)
-		return V4_BROADCAST;
-	addr_set_mapped(&m, a);
-	if (index_find(t, &m))
+	if (index_find(t, m))
 		return V4_LOCAL;
 	/* fib_add_ifaddr(): a prefix shorter than /31 has a broadcast route
 	 * for its last address (more specific than the prefix's route); on a
@@ -301,6 +327,26 @@ enum v4_addr_class ifaddr_v4_class(const struct ifaddr_table *t, uint32_t a)
 			return V4_LOCAL;
 	}
 	return V4_OTHER;
+}
+
+enum v4_addr_class ifaddr_v4_class(const struct ifaddr_table *t, uint32_t a)
+{
+	struct ifaddr_cache_ent *c;
+	struct in6_addr m;
+
+	if (a == 0)
+		return V4_ANY;
+	if ((ntohl(a) & 0xf0000000) == 0xe0000000)
+		return V4_MULTICAST;
+	if (a == 0xffffffff)
+		return V4_BROADCAST;
+	addr_set_mapped(&m, a);
+	c = cache_ent(t, &m);
+	if (!(c->have & HAVE_V4_CLASS)) {
+		c->v4_class = (uint8_t)v4_class_slow(t, a, &m);
+		c->have |= HAVE_V4_CLASS;
+	}
+	return (enum v4_addr_class)c->v4_class;
 }
 
 bool ifaddr_v6_is_local_on(const struct ifaddr_table *t, const struct in6_addr *a, int ifindex)
@@ -364,8 +410,8 @@ static const struct ifaddr_entry *route_source(const struct netif *nif, const st
 /* The route to dst: the source entry, the interface, whether dst is itself
  * a local address, and the next hop. Longest prefix first, among the
  * connected prefixes and the routes; an exact local address wins outright. */
-static const struct ifaddr_entry *route_entry_nh(const struct ifaddr_table *t, const struct in6_addr *dst,
-                                                 const struct netif **out_if, bool *exact, struct in6_addr *nh)
+static const struct ifaddr_entry *route_entry_slow(const struct ifaddr_table *t, const struct in6_addr *dst,
+                                                   const struct netif **out_if, bool *exact, struct in6_addr *nh)
 {
 	bool v4 = addr_is_mapped(dst);
 	const struct ifaddr_slot *sl = index_find(t, dst);
@@ -411,6 +457,25 @@ static const struct ifaddr_entry *route_entry_nh(const struct ifaddr_table *t, c
 		return NULL;
 	*out_if = &t->ifs[best->nif];
 	return &t->ifs[best->nif].addrs[best->idx];
+}
+
+static const struct ifaddr_entry *route_entry_nh(const struct ifaddr_table *t, const struct in6_addr *dst,
+                                                 const struct netif **out_if, bool *exact, struct in6_addr *nh)
+{
+	struct ifaddr_cache_ent *c = cache_ent(t, dst);
+
+	if (!(c->have & HAVE_ROUTE)) {
+		c->route_if = NULL;
+		c->exact = false;
+		c->route = route_entry_slow(t, dst, &c->route_if, &c->exact, &c->nexthop);
+		c->have |= HAVE_ROUTE;
+	}
+	*exact = c->exact;
+	if (nh)
+		*nh = c->nexthop;
+	if (c->route)
+		*out_if = c->route_if;
+	return c->route;
 }
 
 static const struct ifaddr_entry *route_entry(const struct ifaddr_table *t, const struct in6_addr *dst,
@@ -468,7 +533,7 @@ static int parse_route_dst(const char *dst, bool v4_default, struct ifaddr_entry
 	return 0;
 }
 
-int ifaddr_route_add(struct ifaddr_table *t, const char *dst, const char *via, const char *ifname)
+static int route_add(struct ifaddr_table *t, const char *dst, const char *via, const char *ifname)
 {
 	struct netif *nif = ifname ? ifaddr_find_if(t, ifname) : NULL;
 	struct ifaddr_gwroute r;
@@ -514,7 +579,7 @@ int ifaddr_route_add(struct ifaddr_table *t, const char *dst, const char *via, c
 	return 0;
 }
 
-int ifaddr_route_del(struct ifaddr_table *t, const char *dst)
+static int route_del(struct ifaddr_table *t, const char *dst)
 {
 	struct ifaddr_entry d;
 	int err;
@@ -548,4 +613,38 @@ int ifaddr_select_source(const struct ifaddr_table *t, const struct in6_addr *ds
 		return -ENETUNREACH;
 	*src = exact ? *dst : e->addr;
 	return 0;
+}
+
+/* Every change ends by voiding the cache (entries filled during it
+ * carry the generation before). */
+int ifaddr_add(struct ifaddr_table *t, const char *ifname, const char *cidr)
+{
+	int r = addr_add(t, ifname, cidr);
+
+	t->gen++;
+	return r;
+}
+
+int ifaddr_del(struct ifaddr_table *t, const char *ifname, const char *cidr)
+{
+	int r = addr_del(t, ifname, cidr);
+
+	t->gen++;
+	return r;
+}
+
+int ifaddr_route_add(struct ifaddr_table *t, const char *dst, const char *via, const char *ifname)
+{
+	int r = route_add(t, dst, via, ifname);
+
+	t->gen++;
+	return r;
+}
+
+int ifaddr_route_del(struct ifaddr_table *t, const char *dst)
+{
+	int r = route_del(t, dst);
+
+	t->gen++;
+	return r;
 }

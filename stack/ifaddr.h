@@ -70,6 +70,26 @@ struct ifaddr_table {
 	/* Gateway and device routes (ip route add ...): a handful. */
 	struct ifaddr_gwroute routes[IFADDR_ROUTES_MAX];
 	uint32_t nroutes;
+	/* What the lookups found for recent addresses (a few lookups per
+	 * segment, to a handful of peers on a proxy or load generator),
+	 * direct-mapped; every change of the table bumps gen, which voids
+	 * every entry at once. */
+	struct ifaddr_cache_ent *cache;
+	uint32_t gen;
+};
+
+#define IFADDR_CACHE_BITS 8
+
+struct ifaddr_cache_ent {
+	struct in6_addr addr;         /* the key */
+	uint32_t gen;                 /* valid while the table's gen */
+	uint8_t have;                 /* which of the below are known */
+	uint8_t v4_class;
+	bool exact;
+	const struct ifaddr_slot *slot;
+	const struct ifaddr_entry *route;   /* the route's source entry, NULL: none */
+	const struct netif *route_if;
+	struct in6_addr nexthop;
 };
 
 enum v4_addr_class { V4_LOCAL, V4_BROADCAST, V4_MULTICAST, V4_ANY, V4_OTHER };

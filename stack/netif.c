@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "addr.h"
+#include "inet/ehash.h"
 #include "ip/ip.h"
+#include "ip/ip_hdr.h"
 #include "stack.h"
 
 #define RX_BURST 32
@@ -78,6 +81,49 @@ static void netif_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pk
 	netif_pkt_free(nif, p);
 }
 
+/* A received TCP segment's connection group, loaded ahead of its turn
+ * (ehash_prefetch). Reads the headers only as far as they are there and
+ * plain (Ethernet II, IPv4 without fragments, IPv6 with TCP next); anything
+ * else is left to the input path, which checks everything again. */
+static void rx_prefetch(struct dtcp_stack *st, const struct netif *nif, const struct dtcp_pkt *p)
+{
+	const uint8_t *h = dtcp_pkt_data(p);
+	uint32_t len = p->data_len, l3 = 0, l4;
+	struct in6_addr src, dst;
+	const uint8_t *th;
+
+	if (!(nif->info.capa & DTCP_NETDEV_RAW_IP)) {
+		uint16_t type = (uint16_t)(h[12] << 8 | h[13]);
+
+		if (len < ETH_HLEN || (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6))
+			return;
+		l3 = ETH_HLEN;
+	}
+	if (len < l3 + 20)
+		return;
+	if (h[l3] >> 4 == 4) {
+		uint32_t s4, d4;
+
+		l4 = l3 + (uint32_t)(h[l3] & 15) * 4;
+		if (h[l3 + 9] != IPPROTO_TCP || (h[l3 + 6] & 0x3f) || h[l3 + 7] || len < l4 + 4)
+			return;
+		memcpy(&s4, h + l3 + 12, 4);
+		memcpy(&d4, h + l3 + 16, 4);
+		addr_set_mapped(&src, s4);
+		addr_set_mapped(&dst, d4);
+	} else if (h[l3] >> 4 == 6) {
+		l4 = l3 + 40;
+		if (h[l3 + 6] != IPPROTO_TCP || len < l4 + 4)
+			return;
+		memcpy(&src, h + l3 + 8, 16);
+		memcpy(&dst, h + l3 + 24, 16);
+	} else {
+		return;
+	}
+	th = h + l4;
+	ehash_prefetch(&st->eh, &dst, (uint16_t)(th[2] << 8 | th[3]), &src, (uint16_t)(th[0] << 8 | th[1]));
+}
+
 int netif_poll_all(struct dtcp_stack *st)
 {
 	int done = 0;
@@ -90,6 +136,9 @@ int netif_poll_all(struct dtcp_stack *st)
 		if (!nif->ops)
 			continue;
 		n = nif->ops->rx_burst(nif->self, burst, RX_BURST);
+		if (n > 1)
+			for (int k = 0; k < n; k++)
+				rx_prefetch(st, nif, burst[k]);
 		for (int k = 0; k < n; k++)
 			netif_input(st, nif, burst[k]);
 		done += n;

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "bigmem.h"
 #include "util.h"
@@ -14,6 +15,7 @@ struct pool_slab {
 	/* objects follow, 16-byte aligned */
 };
 
+#define MAP_AHEAD ((uintptr_t)256 << 10)
 #define SLAB_HDR ((sizeof(struct pool_slab) + 15) & ~(size_t)15)
 
 void pool_init(struct pool *p, const char *name, uint32_t obj_size, uint64_t limit)
@@ -68,9 +70,26 @@ static int pool_grow(struct pool *p)
 	p->slabs = s;
 	p->fresh = (char *)s + SLAB_HDR;
 	p->fresh_left = n;
+	p->mapped_to = p->fresh;
 	if (p->per_slab < 65536)
 		p->per_slab *= 2;
 	return 0;
+}
+
+/* Map the fresh objects' next pages in one call rather than one fault
+ * per page: the objects are taken in address order, and a fault costs
+ * several times the page's share of the call. Best effort (Linux 5.14's
+ * MADV_POPULATE_WRITE); without it the pages fault in one by one. */
+static void pool_map_ahead(struct pool *p)
+{
+	uintptr_t from = (uintptr_t)p->fresh & ~(uintptr_t)4095;
+	char *end = p->fresh + (size_t)p->fresh_left * p->obj_size;
+	char *to = (char *)(from + MAP_AHEAD) < end ? (char *)(from + MAP_AHEAD) : end;
+
+#ifdef MADV_POPULATE_WRITE
+	(void)madvise((void *)from, (size_t)(to - (char *)from), MADV_POPULATE_WRITE);
+#endif
+	p->mapped_to = to;
 }
 
 /* An object; zeroed when zero asks and it was used before (a fresh one is
@@ -95,6 +114,8 @@ static void *pool_take(struct pool *p, bool zero)
 		p->fresh += p->obj_size;
 		p->fresh_left--;
 		zero = false;
+		if (p->fresh > p->mapped_to)
+			pool_map_ahead(p);
 	}
 	if (zero)
 		memset(obj, 0, p->obj_size);

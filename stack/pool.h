@@ -20,6 +20,7 @@ struct pool {
 	void *free_list;               /* objects given back */
 	char *fresh;                   /* the newest slab's never-used objects ... */
 	uint32_t fresh_left;           /* ... and how many */
+	char *mapped_to;               /* fresh objects below this are mapped */
 	struct pool_slab *slabs;
 };
 

@@ -117,6 +117,12 @@ void ehash_remove(struct ehash *eh, struct inet_sock *sk)
 	}
 }
 
+void ehash_prefetch(const struct ehash *eh, const struct in6_addr *laddr, uint16_t lport,
+                    const struct in6_addr *faddr, uint16_t fport)
+{
+	__builtin_prefetch(&eh->groups[(uint32_t)ehash_hash(eh, laddr, lport, faddr, fport) & eh->mask]);
+}
+
 struct inet_sock *ehash_lookup(const struct ehash *eh, const struct in6_addr *laddr, uint16_t lport,
                                const struct in6_addr *faddr, uint16_t fport)
 {

@@ -44,6 +44,11 @@ void ehash_fini(struct ehash *eh);
  * for every socket the stack may hold). */
 void ehash_insert(struct ehash *eh, struct inet_sock *sk);
 void ehash_remove(struct ehash *eh, struct inet_sock *sk);
+/* Start loading the group a lookup of this 4-tuple reads first: a receive
+ * burst issues these for all its segments before looking any of them up,
+ * so their cache misses overlap instead of following one another. */
+void ehash_prefetch(const struct ehash *eh, const struct in6_addr *laddr, uint16_t lport,
+                    const struct in6_addr *faddr, uint16_t fport);
 struct inet_sock *ehash_lookup(const struct ehash *eh, const struct in6_addr *laddr, uint16_t lport,
                                const struct in6_addr *faddr, uint16_t fport);
 

@@ -207,6 +207,9 @@ int inet_connect_search(struct dtcp_stack *st, struct inet_sock *sk, uint64_t po
 			goto exhausted;
 	}
 
+	/* The established-table insert comes after the bind buckets: start
+	 * loading its line now, so that miss overlaps theirs. */
+	ehash_prefetch(&st->eh, &sk->rcv_saddr, (uint16_t)q, &sk->daddr, sk->dport);
 	if (inet_bind_connect_port(st, sk, (uint16_t)q))
 		return -ENOBUFS;
 	sk->sport = sk->num;

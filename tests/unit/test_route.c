@@ -223,3 +223,33 @@ Test(route, add_and_del_errors)
 	cr_assert_eq(errno, EINVAL);
 	two_stacks_end();
 }
+
+/* The lookups' cache never outlives a change: each answer below was
+ * cached by the lookup before the change that must alter it. */
+Test(route, cached_answers_follow_changes)
+{
+	struct in6_addr d, nh;
+
+	two_stacks();
+	addr_set_mapped(&d, inet_addr("10.2.0.1"));
+	cr_assert_null(ifaddr_route_nh(&st->ifs, &d, &nh), "no route yet");
+	cr_assert_null(ifaddr_route_nh(&st->ifs, &d, &nh), "no route yet (cached)");
+	cr_assert_eq(dtcp_route_add(st, "10.0.0.0/8", "198.18.0.2", "eth0"), 0);
+	cr_assert_eq(ifaddr_route_nh(&st->ifs, &d, &nh), &st->ifs.ifs[1], "the new route is seen");
+	cr_assert_eq(addr_v4(&nh), inet_addr("198.18.0.2"));
+	cr_assert_eq(dtcp_route_add(st, "10.2.0.0/16", "198.18.0.3", "eth0"), 0);
+	cr_assert_eq(ifaddr_route_nh(&st->ifs, &d, &nh), &st->ifs.ifs[1]);
+	cr_assert_eq(addr_v4(&nh), inet_addr("198.18.0.3"), "a longer prefix added later wins");
+	cr_assert_eq(dtcp_route_del(st, "10.2.0.0/16"), 0);
+	cr_assert_eq(ifaddr_route_nh(&st->ifs, &d, &nh), &st->ifs.ifs[1]);
+	cr_assert_eq(addr_v4(&nh), inet_addr("198.18.0.2"), "back to the /8 once the /16 is gone");
+	cr_assert_eq(ifaddr_v4_class(&st->ifs, inet_addr("10.2.0.1")), V4_OTHER);
+	cr_assert_eq(dtcp_addr_add(st, "eth0", "10.2.0.1/32"), 0);
+	cr_assert_eq(ifaddr_v4_class(&st->ifs, inet_addr("10.2.0.1")), V4_LOCAL, "an address added is local at once");
+	cr_assert_eq(ifaddr_route_nh(&st->ifs, &d, &nh), &st->ifs.ifs[0], "and reached over lo");
+	cr_assert_eq(dtcp_addr_del(st, "eth0", "10.2.0.1/32"), 0);
+	cr_assert_eq(ifaddr_v4_class(&st->ifs, inet_addr("10.2.0.1")), V4_OTHER, "and no longer once removed");
+	cr_assert_eq(dtcp_route_del(st, "10.0.0.0/8"), 0);
+	cr_assert_null(ifaddr_route_nh(&st->ifs, &d, &nh), "no route again");
+	two_stacks_end();
+}
