@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <dtcp/dpdk.h>
@@ -31,7 +30,6 @@
 #define DPDK_EAL_MB "512"
 /* How long one handshake (with ARP or ND on the first flow to a
  * destination) may take before the flow counts as failed. */
-#define DPDK_CONNECT_TIMEOUT_S 5.0
 /* The client's and the server's first addresses: RFC 2544's benchmarking
  * prefix 198.18.0.0/15 and RFC 3849's documentation prefix. */
 #define DPDK_V4_NET 0xc6120000u        /* 198.18.0.0 */
@@ -52,14 +50,6 @@ struct flows_dpdk {
 static struct flows_dpdk *pself(struct flows_backend *b)
 {
 	return (struct flows_dpdk *)b;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* Host h of the run's prefix: 198.18.0.0/15 + h, 2001:db8::/64 + h. */
@@ -289,49 +279,27 @@ static void dpdk_mem_mark(struct flows_backend *self)
 	p->rss_mark = flows_rss_pages();
 }
 
-/* Wait for the client's connect() to end, polling both stacks: the
- * handshake needs the server's stack to run too, so a blocking connect()
- * (which drives the client's stack only) cannot be used. A second
- * connect() reports the outcome as Linux does: EALREADY while
- * handshaking, 0 once done, the pending error after a failure. */
-static int handshake_wait(struct flows_dpdk *p, int fd, const union flows_addr *dst, socklen_t len)
+/* The handshakes need the server's stack to run too, so a blocking
+ * connect() (which drives the client's stack only) cannot be used: the
+ * connects are non-blocking, and both stacks are polled until they end. */
+static int pump_arg(void *arg)
 {
-	double deadline = 0;
+	return pump(arg);
+}
 
-	for (unsigned long k = 0; k < 100000000ul; k++) {
-		pump(p);
-		if (dtcp_connect(p->cli, fd, &dst->sa, len) == 0 || errno == EISCONN)
-			return 0;
-		if (errno != EALREADY)
-			return -errno;
-		/* Read the clock only once the handshake is slow (ARP, a
-		 * retransmitted SYN): most end in a few rounds. */
-		if (k % 1024 == 1023) {
-			if (!deadline)
-				deadline = mono_s() + DPDK_CONNECT_TIMEOUT_S;
-			else if (mono_s() > deadline)
-				return -ETIMEDOUT;
-		}
-	}
-	return -ETIMEDOUT;
+static int64_t dpdk_open_batch(struct flows_backend *self, const union flows_addr *src,
+                               const union flows_addr *const *dst, uint32_t n, union flows_addr *local,
+                               struct flows_error *err)
+{
+	struct flows_dpdk *p = pself(self);
+
+	return flows_dtcp_open_batch(p->cli, self->cfg, pump_arg, p, src, dst, n, local, err);
 }
 
 static int dpdk_open_flow(struct flows_backend *self, const union flows_addr *src, const union flows_addr *dst,
                           union flows_addr *local, struct flows_error *err)
 {
-	struct flows_dpdk *p = pself(self);
-	const struct flows_config *cfg = self->cfg;
-	socklen_t len = cfg->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	int fd, r = flows_dtcp_flow_open(p->cli, cfg, SOCK_NONBLOCK, src, dst, &fd, err);
-
-	if (r < 0)
-		return r;
-	r = handshake_wait(p, fd, dst, len);
-	if (r < 0) {
-		dtcp_close(p->cli, fd);
-		return flows_fail(err, "connect", -r);
-	}
-	return flows_dtcp_flow_local(p->cli, fd, cfg->family, local, err);
+	return dpdk_open_batch(self, src, &dst, 1, local, err) == 1 ? 0 : -err->err;
 }
 
 static int64_t dpdk_accept_ready(struct flows_backend *self, struct flows_error *err)
@@ -431,6 +399,7 @@ const struct flows_backend_ops flows_dpdk_ops = {
 	.add_dsts = dpdk_add_dsts,
 	.mem_mark = dpdk_mem_mark,
 	.open_flow = dpdk_open_flow,
+	.open_batch = dpdk_open_batch,
 	.accept_ready = dpdk_accept_ready,
 	.settle = dpdk_settle,
 	.sockstat = dpdk_sockstat,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <dtcp/dtcp.h>
@@ -246,6 +247,74 @@ static int dtcp_open_flow(struct flows_backend *self, const union flows_addr *sr
 	return r < 0 ? r : flows_dtcp_flow_local(d->st, fd, self->cfg->family, local, err);
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Where a started connect() stands: 1 established, 0 still handshaking,
+ * -errno failed (a second connect() answers as on Linux: EALREADY while
+ * handshaking, 0 or EISCONN once done, the pending error after a failure). */
+static int connect_state(struct dtcp_stack *st, int fd, const union flows_addr *dst, socklen_t len)
+{
+	if (dtcp_connect(st, fd, &dst->sa, len) == 0 || errno == EISCONN)
+		return 1;
+	return errno == EALREADY ? 0 : -errno;
+}
+
+int64_t flows_dtcp_open_batch(struct dtcp_stack *st, const struct flows_config *cfg, int (*pump)(void *arg),
+                              void *arg, const union flows_addr *src, const union flows_addr *const *dst,
+                              uint32_t n, union flows_addr *local, struct flows_error *err)
+{
+	socklen_t len = cfg->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int fds[FLOWS_BATCH_MAX];
+	struct flows_error open_err = { 0 };
+	uint32_t started = 0, done = 0;
+	double deadline = 0;
+	int r = 0;
+
+	if (n > FLOWS_BATCH_MAX)
+		n = FLOWS_BATCH_MAX;
+	while (started < n && flows_dtcp_flow_open(st, cfg, SOCK_NONBLOCK, src, dst[started], &fds[started],
+	                                           &open_err) == 0)
+		started++;
+	/* Handshakes end in order on these links; the first unfinished one is
+	 * all a round needs to look at. The clock is read only once they are
+	 * slow (a retransmitted SYN). */
+	for (unsigned long k = 0; done < started && k < 100000000ul; k++) {
+		while (done < started && (r = connect_state(st, fds[done], dst[done], len)) == 1)
+			done++;
+		if (r < 0 || done == started)
+			break;
+		pump(arg);
+		if (k % 1024 == 1023) {
+			if (!deadline)
+				deadline = mono_s() + FLOWS_HANDSHAKE_TIMEOUT_S;
+			else if (mono_s() > deadline)
+				break;
+		}
+	}
+	if (done < started) {
+		/* This flow failed or timed out: it and the ones after it close. */
+		flows_fail(err, "connect", r < 0 ? -r : ETIMEDOUT);
+		for (uint32_t j = done; j < started; j++)
+			dtcp_close(st, fds[j]);
+		started = done;
+	} else if (open_err.err) {
+		*err = open_err;
+	}
+	for (uint32_t j = 0; j < started; j++)
+		if (flows_dtcp_flow_local(st, fds[j], cfg->family, &local[j], err) < 0) {
+			for (uint32_t m = j + 1; m < started; m++)
+				dtcp_close(st, fds[m]);
+			return j;
+		}
+	return started;
+}
+
 int64_t flows_dtcp_accept_ready(struct dtcp_stack *st, int lfd, struct flows_error *err)
 {
 	int64_t n = 0;
@@ -262,6 +331,22 @@ int64_t flows_dtcp_accept_ready(struct dtcp_stack *st, int lfd, struct flows_err
 		n++;
 	}
 	return n;
+}
+
+static int dtcp_pump(void *arg)
+{
+	int n = dtcp_stack_poll(arg);
+
+	return n < 0 ? 0 : n;
+}
+
+static int64_t dtcp_open_batch(struct flows_backend *self, const union flows_addr *src,
+                               const union flows_addr *const *dst, uint32_t n, union flows_addr *local,
+                               struct flows_error *err)
+{
+	struct flows_dtcp *d = dself(self);
+
+	return flows_dtcp_open_batch(d->st, self->cfg, dtcp_pump, d->st, src, dst, n, local, err);
 }
 
 static int64_t dtcp_accept_ready(struct flows_backend *self, struct flows_error *err)
@@ -349,6 +434,7 @@ const struct flows_backend_ops flows_dtcp_ops = {
 	.add_dsts = dtcp_add_dsts,
 	.mem_mark = dtcp_mem_mark,
 	.open_flow = dtcp_open_flow,
+	.open_batch = dtcp_open_batch,
 	.accept_ready = dtcp_accept_ready,
 	.settle = dtcp_settle,
 	.sockstat = dtcp_sockstat,

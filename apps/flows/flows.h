@@ -17,6 +17,13 @@
 /* The driver accepts what is queued after every this many connects, so the
  * accept queue never comes near the backlog. */
 #define FLOWS_ACCEPT_EVERY 256
+/* --batch's default and bound: non-blocking connects issued before their
+ * handshakes are waited for (the backends with open_batch). */
+#define FLOWS_BATCH_DEFAULT 64
+#define FLOWS_BATCH_MAX 1024
+/* How long a started handshake may take before the flow counts as failed
+ * (ETIMEDOUT from "connect"). */
+#define FLOWS_HANDSHAKE_TIMEOUT_S 5.0
 
 struct flows_config {
 	uint64_t num_flows;
@@ -26,6 +33,7 @@ struct flows_config {
 	bool no_bind;                  /* no bind(): connect() binds */
 	bool has_range;                /* --range given: write ip_local_port_range */
 	uint16_t range_lo, range_hi;
+	uint32_t batch;                /* connects in flight (open_batch), 1..FLOWS_BATCH_MAX */
 };
 
 /* The call that failed, and its errno (positive). err == 0: no failure. */
@@ -97,6 +105,15 @@ struct flows_backend_ops {
 	 * connect(dst), keeping the socket open; the local address in *local. */
 	int (*open_flow)(struct flows_backend *self, const union flows_addr *src,
 	                 const union flows_addr *dst, union flows_addr *local, struct flows_error *err);
+	/* The same for n flows at once, where the backend can keep many
+	 * handshakes in flight (NULL otherwise): every flow's first steps with
+	 * a non-blocking connect, then their handshakes, then getsockname().
+	 * dst[i] and local[i] are flow i's. Returns how many flows, counted
+	 * from the first, were established (each open); fewer than n: the next
+	 * one failed, *err says how, and none after it is left open. */
+	int64_t (*open_batch)(struct flows_backend *self, const union flows_addr *src,
+	                      const union flows_addr *const *dst, uint32_t n, union flows_addr *local,
+	                      struct flows_error *err);
 	/* Accept what the listener has queued; the number accepted. */
 	int64_t (*accept_ready)(struct flows_backend *self, struct flows_error *err);
 	/* After the last connect: accept until `expected` have been accepted in
@@ -152,6 +169,11 @@ int flows_dtcp_flow_open(struct dtcp_stack *st, const struct flows_config *cfg, 
 /* getsockname() of an established flow into *local (the socket closed on failure). */
 int flows_dtcp_flow_local(struct dtcp_stack *st, int fd, int family, union flows_addr *local,
                           struct flows_error *err);
+/* open_batch() on a client stack: pump(arg) runs the stacks that carry the
+ * handshakes (returns the work done). */
+int64_t flows_dtcp_open_batch(struct dtcp_stack *st, const struct flows_config *cfg, int (*pump)(void *arg),
+                              void *arg, const union flows_addr *src, const union flows_addr *const *dst,
+                              uint32_t n, union flows_addr *local, struct flows_error *err);
 /* Accept what the listener holds (bounded by the backlog): the count. */
 int64_t flows_dtcp_accept_ready(struct dtcp_stack *st, int lfd, struct flows_error *err);
 /* Pool statistics (at most FLOWS_DTCP_MAX_POOLS), and the socket pool's use. */

@@ -108,6 +108,29 @@ Test(flows, dtcp_ipv6_no_port_holds_every_flow)
 	check_all_held("--backend dtcp --num-flows 20000 --no-port --ipv6", "dtcp", 6, 20000);
 }
 
+/* One connect at a time (blocking on dtcp) and odd batch sizes (the last
+ * batch short) hold every flow too, on the same ports. */
+Test(flows, dtcp_batch_sizes_hold_every_flow)
+{
+	struct flows_result one, odd;
+
+	one = check_all_held("--backend dtcp --num-flows 5000 --no-port --batch 1", "dtcp", 4, 5000);
+	odd = check_all_held("--backend dtcp --num-flows 5000 --no-port --batch 999", "dtcp", 4, 5000);
+	cr_assert_eq(one.distinct_src_ports, odd.distinct_src_ports);
+	cr_assert_eq(one.max_flows_per_port, odd.max_flows_per_port);
+}
+
+/* A batch that bind() cuts short: flows before the failing one are held,
+ * none after it, whatever the batch size. */
+Test(flows, dtcp_bind_runs_out_mid_batch)
+{
+	struct flows_result a, b;
+
+	a = check_bind_runs_out("--backend dtcp --num-flows 20000 --range 40000-40999 --batch 1", 4);
+	b = check_bind_runs_out("--backend dtcp --num-flows 20000 --range 40000-40999 --batch 300", 4);
+	cr_assert_eq(a.flows, b.flows, "batch 1 held %ld, batch 300 %ld", a.flows, b.flows);
+}
+
 Test(flows, dtcp_ipv4_ports_are_shared)
 {
 	struct flows_result r = run_flows("--backend dtcp --num-flows 20000 --no-port --num-dsts 20");
@@ -160,6 +183,17 @@ Test(flows, dpdk_ipv4_no_port_holds_every_flow)
 Test(flows, dpdk_ipv6_no_port_holds_every_flow)
 {
 	check_all_held("--backend dpdk --num-flows 20000 --no-port --ipv6", "dpdk", 6, 20000);
+}
+
+Test(flows, dpdk_one_connect_at_a_time_holds_every_flow)
+{
+	check_all_held("--backend dpdk --num-flows 3000 --no-port --batch 1", "dpdk", 4, 3000);
+}
+
+Test(flows, batch_out_of_range_refused)
+{
+	cr_assert_eq(WEXITSTATUS(system("\"$DTCP_FLOWS\" --backend dtcp --batch 0 >/dev/null 2>&1")), 2);
+	cr_assert_eq(WEXITSTATUS(system("\"$DTCP_FLOWS\" --backend dtcp --batch 1025 >/dev/null 2>&1")), 2);
 }
 
 /* lwIP without the option: one port per flow, every flow held. */
