@@ -404,13 +404,14 @@ static void kern_mem_mark(struct flows_backend *self)
 	slab_read(kself(self)->slab_mark);
 }
 
-static int kern_open_flow(struct flows_backend *self, const union flows_addr *src, const union flows_addr *dst,
-                          union flows_addr *local, struct flows_error *err)
+/* socket (with sock_flags) -> [IP_BIND_ADDRESS_NO_PORT] -> [bind(src, 0)] ->
+ * connect(dst); a non-blocking connect's EINPROGRESS is no failure. */
+static int kern_flow_start(struct flows_backend *self, int sock_flags, const union flows_addr *src,
+                           const union flows_addr *dst, int *out, struct flows_error *err)
 {
-	struct flows_kernel *k = kself(self);
 	const struct flows_config *cfg = self->cfg;
 	socklen_t len = cfg->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	int fd = socket(cfg->family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, r;
+	int fd = socket(cfg->family, SOCK_STREAM | SOCK_CLOEXEC | sock_flags, 0), one = 1, r;
 
 	if (fd < 0)
 		return flows_fail(err, "socket", errno);
@@ -422,19 +423,104 @@ static int kern_open_flow(struct flows_backend *self, const union flows_addr *sr
 		r = flows_fail(err, "bind", errno);
 		goto err_close;
 	}
-	if (connect(fd, &dst->sa, len) < 0) {
+	if (connect(fd, &dst->sa, len) < 0 && !((sock_flags & SOCK_NONBLOCK) && errno == EINPROGRESS)) {
 		r = flows_fail(err, "connect", errno);
 		goto err_close;
 	}
-	if (getsockname(fd, &local->sa, &len) < 0) {
-		r = flows_fail(err, "getsockname", errno);
-		goto err_close;
-	}
-	return park_fd(k, fd, err);
+	*out = fd;
+	return 0;
 
 err_close:
 	close(fd);
 	return r;
+}
+
+/* getsockname() of an established flow, then the descriptor is parked. */
+static int kern_flow_finish(struct flows_kernel *k, int fd, union flows_addr *local, struct flows_error *err)
+{
+	socklen_t len = sizeof(*local);
+
+	if (getsockname(fd, &local->sa, &len) < 0) {
+		int r = flows_fail(err, "getsockname", errno);
+
+		close(fd);
+		return r;
+	}
+	return park_fd(k, fd, err);
+}
+
+static int kern_open_flow(struct flows_backend *self, const union flows_addr *src, const union flows_addr *dst,
+                          union flows_addr *local, struct flows_error *err)
+{
+	int fd, r = kern_flow_start(self, 0, src, dst, &fd, err);
+
+	return r < 0 ? r : kern_flow_finish(kself(self), fd, local, err);
+}
+
+/* --batch on the kernel: the same non-blocking connects in flight as on
+ * dtcp, their ends waited for with poll() (on loopback the kernel has
+ * mostly finished each handshake before connect() returns). */
+static int64_t kern_open_batch(struct flows_backend *self, const union flows_addr *src,
+                               const union flows_addr *const *dst, uint32_t n, union flows_addr *local,
+                               struct flows_error *err)
+{
+	struct flows_kernel *k = kself(self);
+	struct pollfd pfd[FLOWS_BATCH_MAX];
+	int fds[FLOWS_BATCH_MAX];
+	struct flows_error open_err = { 0 };
+	uint32_t started = 0, left, j;
+	struct timespec t0, t;
+	int so_err = 0;
+	socklen_t sl = sizeof(so_err);
+
+	if (n > FLOWS_BATCH_MAX)
+		n = FLOWS_BATCH_MAX;
+	while (started < n && kern_flow_start(self, SOCK_NONBLOCK, src, dst[started], &fds[started], &open_err) == 0) {
+		pfd[started].fd = fds[started];
+		pfd[started].events = POLLOUT;
+		pfd[started].revents = 0;
+		started++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (left = started; left > 0;) {
+		int r, ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ms = (int)(FLOWS_HANDSHAKE_TIMEOUT_S * 1000 - ((double)(t.tv_sec - t0.tv_sec) * 1000 +
+		                                               (double)(t.tv_nsec - t0.tv_nsec) / 1e6));
+		if (ms <= 0)
+			break;
+		r = poll(pfd, started, ms);
+		if (r < 0 && errno != EINTR)
+			break;
+		for (j = 0; r > 0 && j < started; j++)
+			if (pfd[j].fd >= 0 && pfd[j].revents) {
+				pfd[j].fd = -1;   /* ended: no longer polled */
+				left--;
+			}
+	}
+	/* In order: the first that did not end well stops the count. */
+	for (j = 0; j < started; j++) {
+		if (pfd[j].fd >= 0) {
+			flows_fail(err, "connect", ETIMEDOUT);
+			break;
+		}
+		if (getsockopt(fds[j], SOL_SOCKET, SO_ERROR, &so_err, &sl) < 0 || so_err) {
+			flows_fail(err, "connect", so_err ? so_err : errno);
+			break;
+		}
+	}
+	if (j == started && open_err.err)
+		*err = open_err;
+	for (uint32_t m = j; m < started; m++)
+		close(fds[m]);
+	for (uint32_t m = 0; m < j; m++)
+		if (kern_flow_finish(k, fds[m], &local[m], err) < 0) {
+			for (uint32_t q = m + 1; q < j; q++)
+				close(fds[q]);
+			return m;
+		}
+	return j;
 }
 
 static int64_t kern_accept_ready(struct flows_backend *self, struct flows_error *err)
@@ -605,6 +691,7 @@ const struct flows_backend_ops flows_kernel_ops = {
 	.add_dsts = kern_add_dsts,
 	.mem_mark = kern_mem_mark,
 	.open_flow = kern_open_flow,
+	.open_batch = kern_open_batch,
 	.accept_ready = kern_accept_ready,
 	.settle = kern_settle,
 	.sockstat = kern_sockstat,

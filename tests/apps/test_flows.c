@@ -163,6 +163,15 @@ Test(flows, kernel_ipv4_no_port_holds_every_flow)
 	check_all_held("--backend kernel --num-flows 5000 --no-port", "kernel", 4, 5000);
 }
 
+/* The kernel one connect at a time (blocking), and with connects in flight
+ * over IPv6 (poll() for their ends). */
+Test(flows, kernel_blocking_and_ipv6_batches_hold_every_flow)
+{
+	need_root();
+	check_all_held("--backend kernel --num-flows 3000 --no-port --batch 1", "kernel", 4, 3000);
+	check_all_held("--backend kernel --num-flows 3000 --no-port --batch 100 --ipv6", "kernel", 6, 3000);
+}
+
 Test(flows, dtcp_stops_where_the_kernel_stops)
 {
 	struct flows_result k, d;
