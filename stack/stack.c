@@ -192,9 +192,9 @@ int dtcp_stack_poll(struct dtcp_stack *st)
 	 * waiting in a queue must not lose the race against the timer it
 	 * would have stopped (a needless retransmission). Bounded. */
 	done = 0;
-	was = st->clock_cached;   /* a poll inside a socket call: the call's hold goes on, with this time */
+	was = stack_clock_hold(st);   /* inside a socket call: the call's hold goes on, with this time */
 	st->clock_ns = st->env.now_ns(st->env.arg);
-	st->clock_cached = true;
+	st->clock_valid = true;
 	for (int i = 0; i < 64; i++) {
 		int n = netif_poll_all(st);
 
@@ -205,7 +205,7 @@ int dtcp_stack_poll(struct dtcp_stack *st)
 	done += (int)timer_wheel_advance(&st->timers, st->clock_ns / 1000000u);
 	if (st->poll_hook)
 		st->poll_hook(st, st->poll_hook_arg);
-	st->clock_cached = was;
+	stack_clock_release(st, was);
 	return done;
 }
 

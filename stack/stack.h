@@ -63,7 +63,8 @@ struct dtcp_stack {
 	/* While dtcp_stack_poll() runs, the clock is read once and every
 	 * packet and timer of that round sees the same time (as a burst in
 	 * Linux shares one tcp_mstamp). Outside it, each read is fresh. */
-	bool clock_cached;
+	bool clock_hold;               /* in a held call or a poll round */
+	bool clock_valid;              /* clock_ns is the held time */
 	uint64_t clock_ns;
 	/* dtcp_stack_poll_hook(): run at the end of each poll (observers) */
 	void (*poll_hook)(struct dtcp_stack *st, void *arg);
@@ -82,9 +83,19 @@ static inline uint32_t stack_random_below(struct dtcp_stack *st, uint32_t n)
 	return (uint32_t)(((uint64_t)stack_random_u32(st) * n) >> 32);
 }
 
+/* Within a hold, the first read is kept for the rest of it. */
 static inline uint64_t stack_now_ns(struct dtcp_stack *st)
 {
-	return st->clock_cached ? st->clock_ns : st->env.now_ns(st->env.arg);
+	uint64_t v;
+
+	if (st->clock_valid)
+		return st->clock_ns;
+	v = st->env.now_ns(st->env.arg);
+	if (st->clock_hold) {
+		st->clock_ns = v;
+		st->clock_valid = true;
+	}
+	return v;
 }
 
 static inline uint32_t stack_now_ms(struct dtcp_stack *st)
@@ -92,23 +103,27 @@ static inline uint32_t stack_now_ms(struct dtcp_stack *st)
 	return (uint32_t)(stack_now_ns(st) / 1000000u);
 }
 
-/* Hold the clock through a socket call: its reads see one time, which a
- * poll inside the call (a blocking wait) moves on. Returns what
+/* Hold the clock through a socket call: its reads see one time (read at
+ * the first of them: a call that reads none pays nothing), which a poll
+ * inside the call (a blocking wait) moves on. Returns what
  * stack_clock_release() restores. */
 static inline bool stack_clock_hold(struct dtcp_stack *st)
 {
-	bool was = st->clock_cached;
+	bool was = st->clock_hold;
 
 	if (!was) {
-		st->clock_ns = st->env.now_ns(st->env.arg);
-		st->clock_cached = true;
+		st->clock_hold = true;
+		st->clock_valid = false;
 	}
 	return was;
 }
 
 static inline void stack_clock_release(struct dtcp_stack *st, bool was)
 {
-	st->clock_cached = was;
+	if (!was) {
+		st->clock_hold = false;
+		st->clock_valid = false;
+	}
 }
 
 /* The timer wheel's unit: milliseconds of the stack's clock, 64-bit. */
