@@ -212,12 +212,30 @@ enum { HAVE_SLOT = 1, HAVE_ROUTE = 2, HAVE_V4_CLASS = 4 };
  * an older generation. */
 static struct ifaddr_cache_ent *cache_ent(const struct ifaddr_table *t, const struct in6_addr *a)
 {
-	struct ifaddr_cache_ent *c = &t->cache[addr_hash(a) >> (32 - IFADDR_CACHE_BITS)];
+	struct ifaddr_cache_ent **mru = ((struct ifaddr_table *)t)->cache_mru, *c;
 
+	/* A segment's handling asks about its two addresses several times
+	 * over: the two entries used last answer from a warm line before the
+	 * table's is looked for. */
+	for (int i = 0; i < 2; i++) {
+		c = mru[i];
+		if (c && c->gen == t->gen && addr_eq(&c->addr, a)) {
+			if (i) {
+				mru[1] = mru[0];
+				mru[0] = c;
+			}
+			return c;
+		}
+	}
+	c = &t->cache[addr_hash(a) >> (32 - IFADDR_CACHE_BITS)];
 	if (c->gen != t->gen || !addr_eq(&c->addr, a)) {
 		c->addr = *a;
 		c->gen = t->gen;
 		c->have = 0;
+	}
+	if (mru[0] != c) {
+		mru[1] = mru[0];
+		mru[0] = c;
 	}
 	return c;
 }

@@ -75,6 +75,7 @@ struct ifaddr_table {
 	 * direct-mapped; every change of the table bumps gen, which voids
 	 * every entry at once. */
 	struct ifaddr_cache_ent *cache;
+	struct ifaddr_cache_ent *cache_mru[2];   /* the two entries used last */
 	uint32_t gen;
 };
 
