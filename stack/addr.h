@@ -24,12 +24,21 @@ static inline uint32_t addr_v4(const struct in6_addr *a)
 	return a->s6_addr32[3];
 }
 
+/* Two 8-byte stores, not four 4-byte ones: an address built here is
+ * usually compared or hashed 8 bytes at a time straight after, and a load
+ * that spans two smaller stores cannot be forwarded from them (it waits
+ * for both to reach the cache). */
 static inline void addr_set_mapped(struct in6_addr *a, uint32_t v4_be)
 {
-	a->s6_addr32[0] = 0;
-	a->s6_addr32[1] = 0;
-	a->s6_addr32[2] = htonl(0xffff);
-	a->s6_addr32[3] = v4_be;
+	uint64_t lo = 0, hi;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	hi = (uint64_t)v4_be << 32 | 0xffff0000u;   /* bytes 00 00 ff ff, then the address */
+#else
+	hi = (uint64_t)0xffffu << 32 | v4_be;
+#endif
+	memcpy(&a->s6_addr[0], &lo, 8);
+	memcpy(&a->s6_addr[8], &hi, 8);
 }
 
 static inline bool addr_eq(const struct in6_addr *a, const struct in6_addr *b)
