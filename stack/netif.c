@@ -81,14 +81,18 @@ static void netif_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pk
 	netif_pkt_free(nif, p);
 }
 
-/* A received TCP segment's connection group, loaded ahead of its turn
- * (ehash_prefetch). Reads the headers only as far as they are there and
- * plain (Ethernet II, IPv4 without fragments, IPv6 with TCP next); anything
- * else is left to the input path, which checks everything again. */
-static void rx_prefetch(struct dtcp_stack *st, const struct netif *nif, const struct dtcp_pkt *p)
+/* A received TCP segment's connection-table hash, taken once here for the
+ * lookup (DTCP_PKT_RX_FLOW_HASH), and its group loaded ahead of its turn
+ * when the burst has more than it. Reads the headers only as far as they
+ * are there and plain (Ethernet II, IPv4 without fragments, IPv6 with TCP
+ * next); anything else is left to the input path, which checks everything
+ * again. */
+static void rx_flow_hash(struct dtcp_stack *st, const struct netif *nif, struct dtcp_pkt *p, bool prefetch)
 {
 	const uint8_t *h = dtcp_pkt_data(p);
 	uint32_t len = p->data_len, l3 = 0, l4;
+
+	p->ol_flags &= ~DTCP_PKT_RX_FLOW_HASH;
 	struct in6_addr src, dst;
 	const uint8_t *th;
 
@@ -121,7 +125,10 @@ static void rx_prefetch(struct dtcp_stack *st, const struct netif *nif, const st
 		return;
 	}
 	th = h + l4;
-	ehash_prefetch(&st->eh, &dst, (uint16_t)(th[2] << 8 | th[3]), &src, (uint16_t)(th[0] << 8 | th[1]));
+	p->flow_hash = ehash_hash(&st->eh, &dst, (uint16_t)(th[2] << 8 | th[3]), &src, (uint16_t)(th[0] << 8 | th[1]));
+	p->ol_flags |= DTCP_PKT_RX_FLOW_HASH;
+	if (prefetch)
+		ehash_prefetch(&st->eh, p->flow_hash);
 }
 
 int netif_poll_all(struct dtcp_stack *st)
@@ -136,9 +143,8 @@ int netif_poll_all(struct dtcp_stack *st)
 		if (!nif->ops)
 			continue;
 		n = nif->ops->rx_burst(nif->self, burst, RX_BURST);
-		if (n > 1)
-			for (int k = 0; k < n; k++)
-				rx_prefetch(st, nif, burst[k]);
+		for (int k = 0; k < n; k++)
+			rx_flow_hash(st, nif, burst[k], n > 1);
 		for (int k = 0; k < n; k++)
 			netif_input(st, nif, burst[k]);
 		done += n;

@@ -23,6 +23,7 @@ struct dtcp_stack;
 #define DTCP_PKT_RX_IP_CKSUM_BAD   (UINT64_C(1) << 1)
 #define DTCP_PKT_RX_L4_CKSUM_GOOD  (UINT64_C(1) << 2)
 #define DTCP_PKT_RX_L4_CKSUM_BAD   (UINT64_C(1) << 3)
+#define DTCP_PKT_RX_FLOW_HASH      (UINT64_C(1) << 4)   /**< the stack's: flow_hash is set */
 /* ol_flags: transmit side, set by the stack when the device has the capability. */
 #define DTCP_PKT_TX_IPV4           (UINT64_C(1) << 8)
 #define DTCP_PKT_TX_IPV6           (UINT64_C(1) << 9)
@@ -50,6 +51,8 @@ struct dtcp_pkt {
 	uint16_t l2_len, l3_len, l4_len; /**< header lengths, for offloads */
 	uint16_t tso_segsz;       /**< MSS for DTCP_PKT_TX_TCP_SEG */
 	uint16_t ifindex;         /**< set by the stack: the interface whose link owns the buffer */
+	uint64_t flow_hash;       /**< the stack's own, on receive (with DTCP_PKT_RX_FLOW_HASH): its
+	                               connection table's hash of the segment's 4-tuple */
 };
 
 static inline uint8_t *dtcp_pkt_data(const struct dtcp_pkt *p)

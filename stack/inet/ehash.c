@@ -32,8 +32,8 @@ void ehash_fini(struct ehash *eh)
 	eh->groups = NULL;
 }
 
-static uint64_t ehash_hash(const struct ehash *eh, const struct in6_addr *l, uint16_t lport,
-                           const struct in6_addr *f, uint16_t fport)
+uint64_t ehash_hash(const struct ehash *eh, const struct in6_addr *l, uint16_t lport,
+                    const struct in6_addr *f, uint16_t fport)
 {
 	uint64_t h = eh->seed ^ ((uint64_t)lport << 16 | fport);
 
@@ -63,7 +63,11 @@ static inline bool sk_matches(const struct inet_sock *sk, const struct in6_addr 
 
 void ehash_insert(struct ehash *eh, struct inet_sock *sk)
 {
-	uint64_t h = ehash_hash(eh, &sk->rcv_saddr, sk->num, &sk->daddr, sk->dport);
+	ehash_insert_h(eh, sk, ehash_hash(eh, &sk->rcv_saddr, sk->num, &sk->daddr, sk->dport));
+}
+
+void ehash_insert_h(struct ehash *eh, struct inet_sock *sk, uint64_t h)
+{
 	uint32_t g = (uint32_t)h & eh->mask;
 	uint8_t tag = hash_tag(h);
 
@@ -117,16 +121,15 @@ void ehash_remove(struct ehash *eh, struct inet_sock *sk)
 	}
 }
 
-void ehash_prefetch(const struct ehash *eh, const struct in6_addr *laddr, uint16_t lport,
-                    const struct in6_addr *faddr, uint16_t fport)
-{
-	__builtin_prefetch(&eh->groups[(uint32_t)ehash_hash(eh, laddr, lport, faddr, fport) & eh->mask]);
-}
-
 struct inet_sock *ehash_lookup(const struct ehash *eh, const struct in6_addr *laddr, uint16_t lport,
                                const struct in6_addr *faddr, uint16_t fport)
 {
-	uint64_t h = ehash_hash(eh, laddr, lport, faddr, fport);
+	return ehash_lookup_h(eh, ehash_hash(eh, laddr, lport, faddr, fport), laddr, lport, faddr, fport);
+}
+
+struct inet_sock *ehash_lookup_h(const struct ehash *eh, uint64_t h, const struct in6_addr *laddr, uint16_t lport,
+                                 const struct in6_addr *faddr, uint16_t fport)
+{
 	uint32_t g = (uint32_t)h & eh->mask;
 	uint8_t tag = hash_tag(h);
 

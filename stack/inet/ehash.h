@@ -44,13 +44,23 @@ void ehash_fini(struct ehash *eh);
  * for every socket the stack may hold). */
 void ehash_insert(struct ehash *eh, struct inet_sock *sk);
 void ehash_remove(struct ehash *eh, struct inet_sock *sk);
-/* Start loading the group a lookup of this 4-tuple reads first: a receive
- * burst issues these for all its segments before looking any of them up,
- * so their cache misses overlap instead of following one another. */
-void ehash_prefetch(const struct ehash *eh, const struct in6_addr *laddr, uint16_t lport,
-                    const struct in6_addr *faddr, uint16_t fport);
 struct inet_sock *ehash_lookup(const struct ehash *eh, const struct in6_addr *laddr, uint16_t lport,
                                const struct in6_addr *faddr, uint16_t fport);
+
+/* The same with the 4-tuple's hash given, where the caller has it already
+ * (a segment's is taken once, on receive). */
+uint64_t ehash_hash(const struct ehash *eh, const struct in6_addr *laddr, uint16_t lport,
+                    const struct in6_addr *faddr, uint16_t fport);
+void ehash_insert_h(struct ehash *eh, struct inet_sock *sk, uint64_t h);
+struct inet_sock *ehash_lookup_h(const struct ehash *eh, uint64_t h, const struct in6_addr *laddr, uint16_t lport,
+                                 const struct in6_addr *faddr, uint16_t fport);
+/* Start loading the group a lookup of hash h reads first: a receive burst
+ * issues these for all its segments before looking any of them up, so
+ * their cache misses overlap instead of following one another. */
+static inline void ehash_prefetch(const struct ehash *eh, uint64_t h)
+{
+	__builtin_prefetch(&eh->groups[(uint32_t)h & eh->mask]);
+}
 
 /* Walking every entry: slots 0 .. ehash_slots() - 1, each a socket or NULL.
  * Removing entries during the walk is allowed: nothing moves. */

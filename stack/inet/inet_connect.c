@@ -24,6 +24,7 @@ static void tw_recycle(struct dtcp_stack *st, struct inet_sock *sk, struct inet_
 static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk)
 {
 	struct inet_sock *tw = NULL;
+	uint64_t h;
 	int err;
 
 	if (sk->num) {
@@ -48,7 +49,7 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk)
 		ehash_insert(&st->eh, sk);
 		return 0;
 	}
-	err = inet_connect_search(st, sk, inet_port_offset(st, &sk->rcv_saddr, &sk->daddr, sk->dport), &tw);
+	err = inet_connect_search(st, sk, inet_port_offset(st, &sk->rcv_saddr, &sk->daddr, sk->dport), &tw, &h);
 	if (err)
 		return err;
 	err = dest_add(&st->dt, sk);
@@ -58,7 +59,7 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk)
 	}
 	if (tw)
 		tw_recycle(st, sk, tw);
-	ehash_insert(&st->eh, sk);
+	ehash_insert_h(&st->eh, sk, h);
 	return 0;
 }
 

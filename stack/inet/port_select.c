@@ -159,7 +159,7 @@ static int scan_segment(struct scan_ctx *c, uint32_t a, uint32_t b, uint32_t ste
 }
 
 int inet_connect_search(struct dtcp_stack *st, struct inet_sock *sk, uint64_t port_offset,
-                        struct inet_sock **tw)
+                        struct inet_sock **tw, uint64_t *ehash_h)
 {
 	struct scan_ctx c = { .st = st, .sk = sk };
 	uint32_t *perturb = inet_perturb_table(st);
@@ -209,7 +209,8 @@ int inet_connect_search(struct dtcp_stack *st, struct inet_sock *sk, uint64_t po
 
 	/* The established-table insert comes after the bind buckets: start
 	 * loading its line now, so that miss overlaps theirs. */
-	ehash_prefetch(&st->eh, &sk->rcv_saddr, (uint16_t)q, &sk->daddr, sk->dport);
+	*ehash_h = ehash_hash(&st->eh, &sk->rcv_saddr, (uint16_t)q, &sk->daddr, sk->dport);
+	ehash_prefetch(&st->eh, *ehash_h);
 	if (inet_bind_connect_port(st, sk, (uint16_t)q))
 		return -ENOBUFS;
 	sk->sport = sk->num;

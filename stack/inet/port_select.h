@@ -30,9 +30,10 @@ bool inet_tw_recyclable(struct dtcp_stack *st, const struct inet_sock *tw, bool 
 /* Mirrors the search of __inet_hash_connect(): the same probe order and the
  * same choice as the kernel's loop, found with bitmap words instead of one
  * probe per port. On success the socket holds the port (num = sport = port,
- * connect-placed) and *tw is a TIME_WAIT to recycle or NULL.
+ * connect-placed), *tw is a TIME_WAIT to recycle or NULL, and *ehash_h the
+ * new 4-tuple's established-table hash (its group already being loaded).
  * 0, -EADDRNOTAVAIL or -ENOBUFS. */
 int inet_connect_search(struct dtcp_stack *st, struct inet_sock *sk, uint64_t port_offset,
-                        struct inet_sock **tw);
+                        struct inet_sock **tw, uint64_t *ehash_h);
 
 #endif

@@ -79,6 +79,7 @@ struct seg_info {
 	uint32_t doff;
 	uint16_t wnd;
 	uint8_t flags;
+	uint64_t hash;               /* the 4-tuple's established-table hash */
 };
 
 static void tcp_take_options(struct tcp_sock *tp, const struct seg_info *si)
@@ -183,7 +184,7 @@ static void tcp_rcv_listen(struct dtcp_stack *st, struct tcp_sock *l, const stru
 	}
 	inet_state_set(st, csk, INET_SYN_RECV);
 	csk->ss = INET_SS_CONNECTED;
-	ehash_insert(&st->eh, csk);
+	ehash_insert_h(&st->eh, csk, si->hash);
 	c->irs = si->seq;
 	c->rcv_nxt = si->seq + 1;
 	c->rcv_wscale = 7;
@@ -681,7 +682,9 @@ void tcp_input(struct dtcp_stack *st, struct dtcp_pkt *p, const struct in6_addr 
 	if (tcp_opts_parse((const uint8_t *)th + sizeof(*th), si.doff - (uint32_t)sizeof(*th),
 	                   si.flags & TCP_FLAG_SYN, &si.opts))
 		memset(&si.opts, 0, sizeof(si.opts));
-	sk = ehash_lookup(&st->eh, daddr, ntohs(th->dport), saddr, ntohs(th->sport));
+	si.hash = (p->ol_flags & DTCP_PKT_RX_FLOW_HASH)
+	          ? p->flow_hash : ehash_hash(&st->eh, daddr, ntohs(th->dport), saddr, ntohs(th->sport));
+	sk = ehash_lookup_h(&st->eh, si.hash, daddr, ntohs(th->dport), saddr, ntohs(th->sport));
 	if (sk) {
 		struct tcp_sock *tp = tcp_sk(sk);
 		bool kept;

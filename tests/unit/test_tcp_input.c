@@ -190,6 +190,35 @@ Test(tcp_input, listener_answers_syn_ack)
 	link_pair_ops.pkt_free(peer, p);
 }
 
+/* The connection-table hash a received segment carries is the stack's own,
+ * taken on receive: a link's packet that arrives claiming one (flag set,
+ * hash 0) is hashed again, so its SYN's child lands where the plain ACK
+ * after it looks. */
+Test(tcp_input, a_links_flow_hash_is_not_trusted)
+{
+	int l = th_socket(AF_INET, NULL), c;
+	struct dtcp_pkt *p = NULL, *syn;
+	const struct tcp_hdr *th;
+	uint32_t iss;
+
+	cr_assert_eq(th_bind(l, "0.0.0.0", 80), 0);
+	cr_assert_eq(th_listen(l), 0);
+	syn = make_seg(&(struct seg){ .sport = 40000, .dport = 80, .seq = 41, .flags = TCP_FLAG_SYN });
+	syn->ol_flags |= DTCP_PKT_RX_FLOW_HASH;
+	syn->flow_hash = 0;
+	send_in(syn);
+	cr_assert_eq(link_pair_ops.rx_burst(peer, &p, 1), 1);
+	th = (const struct tcp_hdr *)(dtcp_pkt_data(p) + 20);
+	cr_assert_eq(tcp_hdr_flags(th), TCP_FLAG_SYN | TCP_FLAG_ACK);
+	iss = ntohl(th->seq);
+	link_pair_ops.pkt_free(peer, p);
+	send_in(make_seg(&(struct seg){ .sport = 40000, .dport = 80, .seq = 42, .ack = iss + 1, .flags = TCP_FLAG_ACK }));
+	cr_assert_eq(link_pair_ops.rx_burst(peer, &p, 1), 0, "no reset: the ACK found the child");
+	c = dtcp_accept4(st, l, NULL, NULL, SOCK_NONBLOCK);
+	cr_assert_geq(c, 0, "the connection is established: %s", strerror(errno));
+	cr_assert_eq(st->tcpc.TcpOutRsts, 0);
+}
+
 Test(tcp_input, random_segments_never_crash)
 {
 	uint32_t x = 7;
