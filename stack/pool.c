@@ -16,7 +16,11 @@ struct pool_slab {
 };
 
 #define MAP_AHEAD ((uintptr_t)256 << 10)
-#define SLAB_HDR ((sizeof(struct pool_slab) + 15) & ~(size_t)15)
+/* Objects start 128 bytes into the (page-aligned) slab: an object whose
+ * size is a multiple of 128 sits on 128-byte pairs of cache lines, which
+ * the hardware fetches together. */
+#define SLAB_HDR ((size_t)128)
+_Static_assert(sizeof(struct pool_slab) <= 128, "the slab header fits before the objects");
 
 void pool_init(struct pool *p, const char *name, uint32_t obj_size, uint64_t limit)
 {

@@ -129,10 +129,16 @@ static void tb2_set_flags(struct inet_bind2_bucket *tb2, int8_t fastreuse, int8_
 static struct inet_bind2_bucket *tb2_create(struct bind_table *bt, struct inet_bind_bucket *tb,
                                             const struct in6_addr *addr, bool by_connect)
 {
-	struct inet_bind2_bucket *tb2 = pool_get(&bt->tb2_pool);
+	struct inet_bind2_bucket *tb2;
 
-	if (!tb2)
+	if (!tb->first2_used) {
+		tb2 = &tb->first2;
+		memset(tb2, 0, sizeof(*tb2));
+		tb->first2_used = true;
+	} else if (!(tb2 = pool_get(&bt->tb2_pool))) {
 		return NULL;
+	}
+	bt->tb2_count++;
 	tb2->tb = tb;
 	tb2->port = tb->port;
 	tb2->addr = *addr;
@@ -153,7 +159,11 @@ static void tb2_release(struct bind_table *bt, struct inet_bind2_bucket *tb2)
 		tb2_set_flags(tb2, -1, -1);
 		hlist_del(&tb2->node);
 		hlist_del(&tb2->port_node);
-		pool_put(&bt->tb2_pool, tb2);
+		bt->tb2_count--;
+		if (tb2 == &tb2->tb->first2)
+			tb2->tb->first2_used = false;
+		else
+			pool_put(&bt->tb2_pool, tb2);
 		return;
 	}
 	if (!inet_bucket2_connect_owned(tb2) && tb2->nbind == 0)

@@ -19,19 +19,6 @@ struct dtcp_stack;
 #define FASTREUSEPORT_ANY 1
 #define FASTREUSEPORT_STRICT 2
 
-struct inet_bind_bucket {
-	struct hhead bhash2;           /* this port's address buckets */
-	struct in6_addr fast_rcv_saddr;
-	uint32_t fastuid;
-	uint32_t nowners;              /* sockets (TIME_WAIT included) holding the port */
-	uint32_t nbound2;              /* address buckets whose flags are not (-1, -1) */
-	uint16_t port;
-	int8_t fastreuse;              /* -1 with fastreuseport -1: connect-owned */
-	int8_t fastreuseport;
-	uint8_t fast_family;
-	bool fast_ipv6only;
-};
-
 struct inet_bind2_bucket {
 	struct hnode node;             /* bhash2 chain */
 	struct hnode port_node;        /* in tb->bhash2 */
@@ -45,6 +32,26 @@ struct inet_bind2_bucket {
 	int8_t fastreuseport;
 };
 
+struct inet_bind_bucket {
+	struct hhead bhash2;           /* this port's address buckets */
+	struct in6_addr fast_rcv_saddr;
+	uint32_t fastuid;
+	uint32_t nowners;              /* sockets (TIME_WAIT included) holding the port */
+	uint32_t nbound2;              /* address buckets whose flags are not (-1, -1) */
+	uint16_t port;
+	int8_t fastreuse;              /* -1 with fastreuseport -1: connect-owned */
+	int8_t fastreuseport;
+	uint8_t fast_family;
+	bool fast_ipv6only;
+	bool first2_used;              /* first2 is one of the port's address buckets */
+	/* The port's first address bucket lives here, on the line after the
+	 * port bucket's (objects are 128-byte aligned, and a cache line's
+	 * neighbour in its 128-byte pair is fetched with it): a port used
+	 * from one address, as connect() with IP_BIND_ADDRESS_NO_PORT uses
+	 * it, costs one miss, not two. Further addresses come from the pool. */
+	struct inet_bind2_bucket first2;
+};
+
 struct bind_table {
 	struct inet_bind_bucket **bhash;   /* indexed by port: O(1) */
 	struct hhead *bhash2;
@@ -52,6 +59,7 @@ struct bind_table {
 	uint64_t seed;
 	uint64_t bind_owned[PORT_BITMAP_WORDS]; /* bucket exists and is bind-owned */
 	struct pool tb_pool, tb2_pool;
+	uint64_t tb2_count;                /* address buckets, embedded (first2) or pooled */
 };
 
 int bind_table_init(struct bind_table *bt, uint32_t bhash2_buckets, uint64_t max_sockets, uint64_t seed);

@@ -141,11 +141,14 @@ Test(tables, bucket_lifecycle)
 	cr_assert_eq(th_bind(a, "127.0.0.1", 5000), 0);
 	cr_assert_eq(th_bind(b, "127.0.0.2", 5000), 0);
 	cr_assert_eq(st->bt.tb_pool.in_use, 1);
-	cr_assert_eq(st->bt.tb2_pool.in_use, 2);
+	cr_assert_eq(st->bt.tb2_count, 2);
+	cr_assert_eq(st->bt.tb2_pool.in_use, 1, "the port's first address bucket is its port bucket's");
 	cr_assert(bitmap_test(st->bt.bind_owned, 5000));
 	dtcp_close(st, a);
-	cr_assert_eq(st->bt.tb2_pool.in_use, 1);
+	cr_assert_eq(st->bt.tb2_count, 1);
 	dtcp_close(st, b);
+	cr_assert_eq(st->bt.tb2_count, 0);
+	cr_assert_eq(st->bt.tb2_pool.in_use, 0);
 	cr_assert_eq(st->bt.tb_pool.in_use, 0);
 	cr_assert(!bitmap_test(st->bt.bind_owned, 5000));
 	cr_assert_null(bind_table_port(&st->bt, 5000));
