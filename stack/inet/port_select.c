@@ -10,11 +10,11 @@
 #include "inet/port_select.h"
 
 #include <errno.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
+#include "siphash.h"
 #include "stack.h"
 
 #define TIME_SEED_NS UINT64_C(10000000000) /* re-salt every 10 s */
@@ -24,9 +24,8 @@ uint64_t inet_port_offset(struct dtcp_stack *st, const struct in6_addr *saddr,
 {
 	uint32_t seed = (uint32_t)(stack_now_ns(st) / TIME_SEED_NS);
 	uint16_t dport_be = htons(dport);
-	uint8_t msg[38], out[8];
+	uint8_t msg[38];
 	size_t len;
-	uint64_t v = 0;
 
 	if (addr_is_mapped(daddr)) {
 		uint32_t port32 = dport_be;
@@ -43,10 +42,7 @@ uint64_t inet_port_offset(struct dtcp_stack *st, const struct in6_addr *saddr,
 		memcpy(msg + 36, &dport_be, 2);
 		len = 38;
 	}
-	crypto_shorthash(out, msg, len, st->secret);
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | out[i];
-	return v;
+	return siphash24(st->secret, msg, len);
 }
 
 uint32_t *inet_perturb_table(struct dtcp_stack *st)
