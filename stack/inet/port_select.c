@@ -203,8 +203,10 @@ int inet_connect_search(struct dtcp_stack *st, struct inet_sock *sk, uint64_t po
 			goto exhausted;
 	}
 
-	/* The established-table insert comes after the bind buckets: start
-	 * loading its line now, so that miss overlaps theirs. */
+	/* The port's bucket (and its first address bucket, on the next line)
+	 * is read next, the established-table insert after the bind buckets:
+	 * start loading both now, so that their misses overlap. */
+	__builtin_prefetch(bind_table_port(&st->bt, (uint16_t)q));
 	*ehash_h = ehash_hash(&st->eh, &sk->rcv_saddr, (uint16_t)q, &sk->daddr, sk->dport);
 	ehash_prefetch(&st->eh, *ehash_h);
 	if (inet_bind_connect_port(st, sk, (uint16_t)q))

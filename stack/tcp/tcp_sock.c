@@ -141,15 +141,25 @@ void tcp_sndbuf_consume(struct tcp_sock *tp, uint32_t n)
 uint32_t tcp_isn(struct dtcp_stack *st, const struct inet_sock *sk)
 {
 	/* RFC 6528: a keyed hash of the connection's identity plus a clock
-	 * that ticks every 64 ns (Linux's choice). */
+	 * that ticks every 64 ns (Linux's choice); for IPv4 the identity is
+	 * its 12 bytes (addresses and ports), as Linux hashes it. */
 	uint8_t msg[36];
+	uint64_t h;
 
-	memcpy(msg, &sk->rcv_saddr, 16);
-	memcpy(msg + 16, &sk->daddr, 16);
-	memcpy(msg + 32, &sk->num, 2);
-	memcpy(msg + 34, &sk->dport, 2);
-	/* The hash's low four bytes, as read from its little-endian output. */
-	return (uint32_t)siphash24(st->secret, msg, sizeof(msg)) + (uint32_t)(stack_now_ns(st) >> 6);
+	if (addr_is_mapped(&sk->rcv_saddr) && addr_is_mapped(&sk->daddr)) {
+		memcpy(msg, &sk->rcv_saddr.s6_addr32[3], 4);
+		memcpy(msg + 4, &sk->daddr.s6_addr32[3], 4);
+		memcpy(msg + 8, &sk->num, 2);
+		memcpy(msg + 10, &sk->dport, 2);
+		h = siphash24(st->secret, msg, 12);
+	} else {
+		memcpy(msg, &sk->rcv_saddr, 16);
+		memcpy(msg + 16, &sk->daddr, 16);
+		memcpy(msg + 32, &sk->num, 2);
+		memcpy(msg + 34, &sk->dport, 2);
+		h = siphash24(st->secret, msg, 36);
+	}
+	return (uint32_t)h + (uint32_t)(stack_now_ns(st) >> 6);
 }
 
 int tcp_connect(struct tcp_sock *tp)
