@@ -45,11 +45,18 @@ struct neigh *neigh_lookup(const struct neigh_table *nt, int ifindex, const stru
 	return NULL;
 }
 
+static void neigh_queue_free(struct neigh *n)
+{
+	free(n->queue);
+	n->queue = NULL;
+	n->nqueue = n->qcap = 0;
+}
+
 static void neigh_flush_queue(struct dtcp_stack *st, struct neigh *n)
 {
 	for (uint8_t i = 0; i < n->nqueue; i++)
 		pkt_free_any(st, n->queue[i]);
-	n->nqueue = 0;
+	neigh_queue_free(n);
 }
 
 static void neigh_destroy(struct dtcp_stack *st, struct neigh *n)
@@ -207,7 +214,7 @@ static void neigh_confirm(struct dtcp_stack *st, struct netif *nif, struct neigh
 	timer_start(&st->timers, &n->timer, stack_ticks(st) + NEIGH_REACHABLE_MS);
 	for (uint8_t i = 0; i < n->nqueue; i++)
 		eth_xmit(st, nif, n->queue[i], n->mac, addr_is_mapped(&n->ip) ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6);
-	n->nqueue = 0;
+	neigh_queue_free(n);
 }
 
 void neigh_update(struct dtcp_stack *st, struct netif *nif, const struct in6_addr *ip, const uint8_t *mac,
@@ -254,11 +261,25 @@ void neigh_output(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p, 
 		n->state = NEIGH_INCOMPLETE;
 		neigh_solicit(st, nif, n);
 	}
-	if (n->nqueue == NEIGH_QUEUE_MAX) {
+	if (n->nqueue == n->qcap && n->qcap < NEIGH_QUEUE_MAX) {
+		uint8_t cap = n->qcap ? (uint8_t)DTCP_MIN(2u * n->qcap, (unsigned)NEIGH_QUEUE_MAX) : 4;
+		struct dtcp_pkt **q = realloc(n->queue, cap * sizeof(*q));
+
+		if (q) {
+			n->queue = q;
+			n->qcap = cap;
+		}
+	}
+	if (!n->qcap) {
+		st->nt.cnt.NeighQueueDrops++;
+		pkt_free_any(st, p);
+		return;
+	}
+	if (n->nqueue == n->qcap) {
 		/* Keep the newest, as Linux's unresolved queue does. */
 		st->nt.cnt.NeighQueueDrops++;
 		pkt_free_any(st, n->queue[0]);
-		memmove(n->queue, n->queue + 1, sizeof(n->queue[0]) * (NEIGH_QUEUE_MAX - 1));
+		memmove(n->queue, n->queue + 1, sizeof(n->queue[0]) * (size_t)(n->qcap - 1));
 		n->nqueue--;
 	}
 	n->queue[n->nqueue++] = p;

@@ -18,7 +18,12 @@
 struct dtcp_stack;
 struct netif;
 
-#define NEIGH_QUEUE_MAX 3          /* packets held per unresolved neighbour */
+/* Packets held per unresolved neighbour: Linux's unres_qlen (101, from
+ * unres_qlen_bytes 212992), so that a burst of connects to a host not yet
+ * resolved (a load generator's first round) is sent, not dropped to wait
+ * for the SYNs' retransmission a second later. The queue is allocated
+ * while the neighbour is unresolved only. */
+#define NEIGH_QUEUE_MAX 101
 #define NEIGH_PROBES 3             /* requests before giving up */
 #define NEIGH_RETRANS_MS 1000      /* between requests */
 #define NEIGH_REACHABLE_MS 30000   /* a confirmed entry is trusted this long */
@@ -29,14 +34,14 @@ struct neigh {
 	struct hnode node;
 	struct timer_node timer;
 	struct dtcp_stack *st;
-	struct dtcp_pkt *queue[NEIGH_QUEUE_MAX];
+	struct dtcp_pkt **queue;       /* NULL, or room for qcap packets */
 	uint64_t confirmed_ms;
 	struct in6_addr ip;         /* IPv4 as ::ffff:a.b.c.d */
 	int ifindex;
 	uint8_t mac[ETH_ALEN];
 	uint8_t state;
 	uint8_t probes;
-	uint8_t nqueue;
+	uint8_t nqueue, qcap;
 };
 
 struct neigh_counters {
