@@ -49,9 +49,12 @@ static void syn_in(uint16_t sport, uint16_t dport)
 {
 	struct dtcp_pkt *p = link_pair_ops.pkt_alloc(peer);
 	uint8_t *d = pkt_append(p, 40);
-	struct tcp_hdr *th = (struct tcp_hdr *)(d + 20);
-	uint64_t ph = th_ipv4_header(d, inet_addr("198.18.0.2"), inet_addr("198.18.0.1"), IPPROTO_TCP, 20);
+	struct tcp_hdr *th;
+	uint64_t ph;
 
+	cr_assert_not_null(d);
+	th = (struct tcp_hdr *)(d + 20);
+	ph = th_ipv4_header(d, inet_addr("198.18.0.2"), inet_addr("198.18.0.1"), IPPROTO_TCP, 20);
 	memset(th, 0, 20);
 	th->sport = htons(sport);
 	th->dport = htons(dport);

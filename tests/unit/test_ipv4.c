@@ -115,6 +115,7 @@ Test(ipv4, malformed_dropped_and_counted)
 	/* IHL past the data. */
 	p = link_pair_ops.pkt_alloc(peer);
 	ip = (struct ipv4_hdr *)pkt_append(p, 20);
+	cr_assert_not_null(ip);
 	memset(ip, 0, 20);
 	ip->ver_ihl = 0x4f;
 	send_in(p);
@@ -286,6 +287,7 @@ Test(ipv4, ping_over_loopback)
 	struct dtcp_pkt *p = lo->ops->pkt_alloc(lo->self);
 	struct icmp_hdr *ic = (struct icmp_hdr *)pkt_append(p, 16);
 
+	cr_assert_not_null(ic);
 	memset(ic, 0, 16);
 	ic->type = ICMP_ECHO;
 	ic->check = csum_finish(csum_add_buf(0, ic, 16, false));

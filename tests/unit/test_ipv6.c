@@ -313,6 +313,7 @@ Test(ipv6, ping_over_loopback)
 	uint8_t *ic = pkt_append(p, 8);
 	struct in6_addr one = IN6ADDR_LOOPBACK_INIT;
 
+	cr_assert_not_null(ic);
 	memset(ic, 0, 8);
 	ic[0] = 128;
 	p->ifindex = 1;
