@@ -240,7 +240,11 @@ on its loopback. dtcp and dpdk keep 64 non-blocking connects in flight
 both that way and with \`--batch 1\` (blocking connects, one at a time),
 and its column gives the faster median of the two, both in brackets: the
 ratio is against the kernel's better mode. lwIP connects one at a time.
-Each figure is the median of $runs runs per cell (kernel at
+Within a cell the backends run in the order of the columns, kernel first:
+on this virtual machine a run that follows the kernel's 1,000,000-flow run
+(which gives back some 7 GB) starts on memory the system has just reclaimed
+and was measured up to 15 % slower than the same run a little later, which
+charges dtcp's column. Each figure is the median of $runs runs per cell (kernel at
 1,000,000 IPv4: ${kr:-0} runs); bytes per flow count both endpoints (kernel:
 slab growth over the run, /proc/slabinfo; lwip: heap growth, mallinfo2). "held" is flows established / requested,
 with the first error when the run stopped early; the last row, without the
