@@ -470,7 +470,7 @@ static int64_t kern_open_batch(struct flows_backend *self, const union flows_add
 	struct flows_error open_err = { 0 };
 	uint32_t started = 0, left, j;
 	struct timespec t0, t;
-	int so_err = 0;
+	int so_err = 0, poll_err = 0;
 	socklen_t sl = sizeof(so_err);
 
 	if (n > FLOWS_BATCH_MAX)
@@ -491,8 +491,10 @@ static int64_t kern_open_batch(struct flows_backend *self, const union flows_add
 		if (ms <= 0)
 			break;
 		r = poll(pfd, started, ms);
-		if (r < 0 && errno != EINTR)
+		if (r < 0 && errno != EINTR) {
+			poll_err = errno;
 			break;
+		}
 		for (j = 0; r > 0 && j < started; j++)
 			if (pfd[j].fd >= 0 && pfd[j].revents) {
 				pfd[j].fd = -1;   /* ended: no longer polled */
@@ -502,7 +504,10 @@ static int64_t kern_open_batch(struct flows_backend *self, const union flows_add
 	/* In order: the first that did not end well stops the count. */
 	for (j = 0; j < started; j++) {
 		if (pfd[j].fd >= 0) {
-			flows_fail(err, "connect", ETIMEDOUT);
+			if (poll_err)
+				flows_fail(err, "poll", poll_err);
+			else
+				flows_fail(err, "connect", ETIMEDOUT);
 			break;
 		}
 		if (getsockopt(fds[j], SOL_SOCKET, SO_ERROR, &so_err, &sl) < 0 || so_err) {
