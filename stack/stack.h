@@ -63,6 +63,8 @@ struct dtcp_stack {
 	/* While dtcp_stack_poll() runs, the clock is read once and every
 	 * packet and timer of that round sees the same time (as a burst in
 	 * Linux shares one tcp_mstamp). Outside it, each read is fresh. */
+	struct inet_sock *connect_insert;  /* inet_connect_insert()'s socket, and its hash */
+	uint64_t connect_insert_h;
 	bool clock_hold;               /* in a held call or a poll round */
 	bool clock_valid;              /* clock_ns is the held time */
 	uint64_t clock_ns;

@@ -20,8 +20,9 @@ static void tw_recycle(struct dtcp_stack *st, struct inet_sock *sk, struct inet_
 }
 
 /* Mirrors __inet_hash_connect(): bound-port mode (5.3) or the search (5.4),
- * then the established-table insert. */
-static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk)
+ * then the established-table insert (after the search, left to
+ * inet_connect_insert() when defer_insert). */
+static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk, bool defer_insert)
 {
 	struct inet_sock *tw = NULL;
 	uint64_t h;
@@ -59,8 +60,25 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk)
 	}
 	if (tw)
 		tw_recycle(st, sk, tw);
-	ehash_insert_h(&st->eh, sk, h);
+	if (defer_insert) {
+		/* The insert's group was prefetched when the port was chosen;
+		 * connect() inserts once its SYN is out (no segment is handled
+		 * before then), when the line has arrived. */
+		st->connect_insert = sk;
+		st->connect_insert_h = h;
+	} else {
+		ehash_insert_h(&st->eh, sk, h);
+	}
 	return 0;
+}
+
+void inet_connect_insert(struct dtcp_stack *st)
+{
+	struct inet_sock *sk = st->connect_insert;
+
+	st->connect_insert = NULL;
+	if (sk && !sk->ehashed && sk->state == INET_SYN_SENT)
+		ehash_insert_h(&st->eh, sk, st->connect_insert_h);
 }
 
 void inet_state_set(struct dtcp_stack *st, struct inet_sock *sk, uint8_t state)
@@ -196,6 +214,12 @@ static int connect6_route(struct dtcp_stack *st, struct inet_sock *sk, const str
 
 int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct sockaddr *uaddr, socklen_t addrlen)
 {
+	return inet_connect_defer(st, sk, uaddr, addrlen, false);
+}
+
+int inet_connect_defer(struct dtcp_stack *st, struct inet_sock *sk, const struct sockaddr *uaddr, socklen_t addrlen,
+                       bool defer_insert)
+{
 	struct in6_addr dst, src, saved = sk->rcv_saddr;
 	uint16_t dport;
 	int err;
@@ -247,7 +271,7 @@ int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct socka
 	sk->daddr = dst;
 	sk->dport = dport;
 	inet_state_set(st, sk, INET_SYN_SENT);
-	err = inet_hash_connect(st, sk);
+	err = inet_hash_connect(st, sk, defer_insert);
 	if (err) {
 		inet_set_state_close(st, sk);
 		connect_undo(st, sk);

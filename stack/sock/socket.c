@@ -283,10 +283,11 @@ static int connect_held(struct dtcp_stack *st, int fd, const struct sockaddr *ad
 		/* tcp_disconnect(): the peer gets a reset. */
 		tcp_send_active_reset(tcp_sk(sk));
 	}
-	err = inet_connect(st, sk, addr, addrlen);
+	err = inet_connect_defer(st, sk, addr, addrlen, true);
 	if (err || addr->sa_family == AF_UNSPEC)
 		return api_ret(err);
 	err = tcp_connect(tcp_sk(sk));
+	inet_connect_insert(st);
 	if (err) {
 		tcp_done(tcp_sk(sk), -err);
 		return api_ret(err);

@@ -36,6 +36,29 @@ Test(connect, unbound_autobind)
 	             th_sk(fd));
 }
 
+/* dtcp_connect() puts a searched port's socket into the established table
+ * after its SYN is out (inet_connect_defer): by the time it returns, the
+ * socket is there and nothing is left pending. */
+Test(connect, public_connect_inserts_before_returning)
+{
+	int fd = dtcp_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+	struct sockaddr_in s = { .sin_family = AF_INET }, d = { .sin_family = AF_INET, .sin_port = htons(5000) };
+	struct inet_sock *sk;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(dtcp_setsockopt(st, fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)), 0);
+	s.sin_addr.s_addr = inet_addr("127.0.0.1");
+	cr_assert_eq(dtcp_bind(st, fd, (struct sockaddr *)&s, sizeof(s)), 0);
+	d.sin_addr.s_addr = inet_addr("127.0.0.9");
+	cr_assert_eq(dtcp_connect(st, fd, (struct sockaddr *)&d, sizeof(d)), -1);
+	cr_assert_eq(errno, EINPROGRESS);
+	sk = th_sk(fd);
+	cr_assert_eq(sk->state, INET_SYN_SENT);
+	cr_assert_neq(sk->num, 0);
+	cr_assert_eq(ehash_lookup(&st->eh, &sk->rcv_saddr, sk->num, &sk->daddr, sk->dport), sk);
+	cr_assert_null(st->connect_insert, "nothing left pending");
+}
+
 Test(connect, bind0_keeps_port)
 {
 	int fd = th_socket(AF_INET, NULL), p;
