@@ -185,10 +185,10 @@ static void tb_release(struct bind_table *bt, struct inet_bind_bucket *tb)
 	}
 }
 
-/* Mirrors inet_bind_hash(): the socket becomes an owner of tb2. */
-static void bind_hash(struct inet_sock *sk, struct inet_bind2_bucket *tb2, bool by_connect)
+/* Mirrors inet_bind_hash(): the socket becomes an owner of tb2 (counted
+ * here, linked by the caller). */
+static void bind_count(struct inet_sock *sk, struct inet_bind2_bucket *tb2, bool by_connect)
 {
-	hlist_add_head(&sk->bind_node, &tb2->owners);
 	tb2->nowners++;
 	tb2->tb->nowners++;
 	sk->connect_bind = by_connect;
@@ -196,6 +196,12 @@ static void bind_hash(struct inet_sock *sk, struct inet_bind2_bucket *tb2, bool 
 		tb2->nbind++;
 	sk->tb2 = tb2;
 	sk->num = tb2->port;
+}
+
+static void bind_hash(struct inet_sock *sk, struct inet_bind2_bucket *tb2, bool by_connect)
+{
+	hlist_add_head(&sk->bind_node, &tb2->owners);
+	bind_count(sk, tb2, by_connect);
 }
 
 /* Leave the owners of the socket's address bucket (no release step). */
@@ -546,7 +552,7 @@ fail_inuse:
 	return -EADDRINUSE;
 }
 
-int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port)
+int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port, bool defer_link)
 {
 	struct bind_table *bt = &st->bt;
 	struct inet_bind_bucket *tb = bt->bhash[port];
@@ -572,8 +578,20 @@ int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t
 			return -ENOBUFS;
 		}
 	}
-	bind_hash(sk, tb2, true);
+	if (!defer_link) {
+		bind_hash(sk, tb2, true);
+		return 0;
+	}
+	/* Linking writes to the owner linked last, a socket in no cache:
+	 * count now, load that line, link at inet_bind_connect_link(). */
+	bind_count(sk, tb2, true);
+	__builtin_prefetch(tb2->owners.first, 1);
 	return 0;
+}
+
+void inet_bind_connect_link(struct inet_sock *sk)
+{
+	hlist_add_head(&sk->bind_node, &sk->tb2->owners);
 }
 
 void inet_put_port(struct dtcp_stack *st, struct inet_sock *sk)

@@ -92,8 +92,12 @@ bool inet_sk_port_range(const struct dtcp_stack *st, const struct inet_sock *sk,
 int inet_csk_get_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port);
 
 /* Join the port chosen by the connect() search (the bucket, if new, is
- * created connect-owned). 0 or -ENOBUFS; nothing changed on failure. */
-int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port);
+ * created connect-owned). 0 or -ENOBUFS; nothing changed on failure. With
+ * defer_link the socket counts as an owner at once but joins the owners'
+ * list only at inet_bind_connect_link(), which must come before anything
+ * reads that list or releases a port. */
+int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port, bool defer_link);
+void inet_bind_connect_link(struct inet_sock *sk);
 
 /* Mirrors __inet_put_port() with 6.18's state update (d57f4b874946): leave
  * the buckets, free empty ones; an address bucket whose remaining owners

@@ -50,11 +50,13 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk, bool d
 		ehash_insert(&st->eh, sk);
 		return 0;
 	}
-	err = inet_connect_search(st, sk, inet_port_offset(st, &sk->rcv_saddr, &sk->daddr, sk->dport), &tw, &h);
+	err = inet_connect_search(st, sk, inet_port_offset(st, &sk->rcv_saddr, &sk->daddr, sk->dport), &tw, &h,
+	                          defer_insert);
 	if (err)
 		return err;
 	err = dest_add(&st->dt, sk);
 	if (err) {
+		inet_connect_link(st);
 		inet_put_port(st, sk);
 		return err;
 	}
@@ -72,10 +74,20 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk, bool d
 	return 0;
 }
 
+void inet_connect_link(struct dtcp_stack *st)
+{
+	struct inet_sock *sk = st->connect_link;
+
+	st->connect_link = NULL;
+	if (sk && sk->tb2)
+		inet_bind_connect_link(sk);
+}
+
 void inet_connect_insert(struct dtcp_stack *st)
 {
 	struct inet_sock *sk = st->connect_insert;
 
+	inet_connect_link(st);
 	st->connect_insert = NULL;
 	if (sk && !sk->ehashed && sk->state == INET_SYN_SENT)
 		ehash_insert_h(&st->eh, sk, st->connect_insert_h);

@@ -25,11 +25,13 @@ int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct socka
 /* inet_connect(), except that a socket whose port the search chose goes
  * into the established table only at inet_connect_insert(), which the
  * caller runs once its SYN is out (a socket no longer in SYN_SENT then is
- * not inserted). dtcp_connect() uses it: the insert's line, prefetched when
+ * not inserted), and joins its bucket's owners' list there too. dtcp_connect() uses it: the insert's line, prefetched when
  * the port was chosen, has arrived by then. */
 int inet_connect_defer(struct dtcp_stack *st, struct inet_sock *sk, const struct sockaddr *uaddr, socklen_t addrlen,
                        bool defer_insert);
 void inet_connect_insert(struct dtcp_stack *st);
+/* The owners' link that inet_connect_defer() left pending (inet_connect_insert() runs it first). */
+void inet_connect_link(struct dtcp_stack *st);
 
 /* Mirrors tcp_set_state(CLOSE) + tcp_disconnect(): leave the established
  * table; release the port unless bind() fixed it and the address unless

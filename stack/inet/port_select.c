@@ -155,7 +155,7 @@ static int scan_segment(struct scan_ctx *c, uint32_t a, uint32_t b, uint32_t ste
 }
 
 int inet_connect_search(struct dtcp_stack *st, struct inet_sock *sk, uint64_t port_offset,
-                        struct inet_sock **tw, uint64_t *ehash_h)
+                        struct inet_sock **tw, uint64_t *ehash_h, bool defer_link)
 {
 	struct scan_ctx c = { .st = st, .sk = sk };
 	uint32_t *perturb = inet_perturb_table(st);
@@ -209,8 +209,13 @@ int inet_connect_search(struct dtcp_stack *st, struct inet_sock *sk, uint64_t po
 	__builtin_prefetch(bind_table_port(&st->bt, (uint16_t)q));
 	*ehash_h = ehash_hash(&st->eh, &sk->rcv_saddr, (uint16_t)q, &sk->daddr, sk->dport);
 	ehash_prefetch(&st->eh, *ehash_h);
-	if (inet_bind_connect_port(st, sk, (uint16_t)q))
+	/* A TIME_WAIT taken over leaves its bucket's owners at once: the
+	 * list must hold this socket before then. */
+	defer_link = defer_link && !c.tw;
+	if (inet_bind_connect_port(st, sk, (uint16_t)q, defer_link))
 		return -ENOBUFS;
+	if (defer_link)
+		st->connect_link = sk;
 	sk->sport = sk->num;
 	/* i: how far the kernel's loop counter got in the successful pass. */
 	i = (uint32_t)q >= start ? (uint32_t)q - start : (uint32_t)q - (uint32_t)low + remaining - offset;

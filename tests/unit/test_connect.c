@@ -37,8 +37,8 @@ Test(connect, unbound_autobind)
 }
 
 /* dtcp_connect() puts a searched port's socket into the established table
- * after its SYN is out (inet_connect_defer): by the time it returns, the
- * socket is there and nothing is left pending. */
+ * and its bucket's owners after its SYN is out (inet_connect_defer): by the
+ * time it returns, the socket is in both and nothing is left pending. */
 Test(connect, public_connect_inserts_before_returning)
 {
 	int fd = dtcp_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
@@ -56,7 +56,15 @@ Test(connect, public_connect_inserts_before_returning)
 	cr_assert_eq(sk->state, INET_SYN_SENT);
 	cr_assert_neq(sk->num, 0);
 	cr_assert_eq(ehash_lookup(&st->eh, &sk->rcv_saddr, sk->num, &sk->daddr, sk->dport), sk);
+	cr_assert_not_null(sk->tb2);
+	cr_assert_eq(sk->tb2->owners.first, &sk->bind_node, "linked among its bucket's owners");
+	cr_assert_eq(sk->bind_node.pprev, &sk->tb2->owners.first);
 	cr_assert_null(st->connect_insert, "nothing left pending");
+	cr_assert_null(st->connect_link, "nothing left pending");
+	/* And the port goes back whole on close. */
+	cr_assert_eq(dtcp_close(st, fd), 0);
+	cr_assert_eq(st->bt.tb2_count, 0);
+	cr_assert_eq(st->bt.tb_pool.in_use, 0);
 }
 
 Test(connect, bind0_keeps_port)
