@@ -95,7 +95,7 @@ int flows_fail(struct flows_error *err, const char *call, int e)
 	return -err->err;
 }
 
-static double now_s(void)
+double flows_now_s(void)
 {
 	struct timespec ts;
 
@@ -350,7 +350,7 @@ static bool same_ip(const union flows_addr *a, const union flows_addr *b)
 
 static void progress(const struct run *r, uint64_t done, bool last)
 {
-	double el = now_s() - r->t_est;
+	double el = flows_now_s() - r->t_est;
 
 	if (last)
 		fprintf(stderr, "\r\033[K");
@@ -407,7 +407,7 @@ static void establish(struct run *r)
 	const uint64_t n = r->cfg.num_flows;
 	const uint32_t batch = r->ops->open_batch ? r->cfg.batch : 1;
 	bool tty = isatty(STDERR_FILENO);
-	double last = now_s();
+	double last = flows_now_s();
 	uint64_t i = 0, since_accept = 0;
 
 	while (i < n) {
@@ -425,8 +425,8 @@ static void establish(struct run *r)
 			if (r->ops->accept_ready(r->be, &r->err) < 0)
 				break;
 		}
-		if (tty && now_s() - last >= 0.2) {
-			last = now_s();
+		if (tty && flows_now_s() - last >= 0.2) {
+			last = flows_now_s();
 			progress(r, i, false);
 		}
 	}
@@ -577,7 +577,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(&r, argc, argv) < 0)
 		return 2;
-	r.t_start = now_s();
+	r.t_start = flows_now_s();
 	r.sport = malloc(r.cfg.num_flows * sizeof(*r.sport));
 	r.per_port = calloc(65536, sizeof(*r.per_port));
 	if (!r.sport || !r.per_port) {
@@ -588,9 +588,9 @@ int main(int argc, char **argv)
 	memset(r.sport, 0, r.cfg.num_flows * sizeof(*r.sport));
 	if (setup(&r) < 0)
 		goto out;
-	t0 = r.t_est = now_s();
+	t0 = r.t_est = flows_now_s();
 	establish(&r);
-	r.est_s = now_s() - t0;
+	r.est_s = flows_now_s() - t0;
 	r.park_s = r.be->park_s;
 	r.parked = r.be->parked;
 	r.park_msgs = r.be->park_msgs;
@@ -612,9 +612,9 @@ int main(int argc, char **argv)
 out:
 	report_error(&r);
 	if (r.be) {
-		t0 = now_s();
+		t0 = flows_now_s();
 		r.ops->destroy(r.be);
-		r.release_s = now_s() - t0;
+		r.release_s = flows_now_s() - t0;
 		printf("released: every socket closed in %.3f s\n", r.release_s);
 	}
 	conn_s = r.est_s - r.park_s;
@@ -624,7 +624,7 @@ out:
 	       r.ops->name, r.cfg.family == AF_INET6 ? 6 : 4, r.established, r.cfg.num_flows,
 	       flows_errno_name(r.err.err), conn_s > 0 ? (double)r.established / conn_s : 0.0,
 	       r.established ? r.mem.bytes / r.established : 0, r.distinct_ports, r.max_per_port,
-	       now_s() - r.t_start);
+	       flows_now_s() - r.t_start);
 	free(r.dsts);
 	free(r.per_port);
 	free(r.sport);

@@ -65,7 +65,6 @@ struct dtcp_stack {
 	 * Linux shares one tcp_mstamp). Outside it, each read is fresh. */
 	struct inet_sock *connect_insert;  /* inet_connect_insert()'s socket, and its hash */
 	uint64_t connect_insert_h;
-	struct inet_sock *connect_link;    /* its owners' link, pending */
 	bool clock_hold;               /* in a held call or a poll round */
 	bool clock_valid;              /* clock_ns is the held time */
 	uint64_t clock_ns;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <dtcp/dtcp.h>
@@ -247,14 +246,6 @@ static int dtcp_open_flow(struct flows_backend *self, const union flows_addr *sr
 	return r < 0 ? r : flows_dtcp_flow_local(d->st, fd, self->cfg->family, local, err);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Where a started connect() stands: 1 established, 0 still handshaking,
  * -errno failed (a second connect() answers as on Linux: EALREADY while
  * handshaking, 0 or EISCONN once done, the pending error after a failure). */
@@ -292,8 +283,8 @@ int64_t flows_dtcp_open_batch(struct dtcp_stack *st, const struct flows_config *
 		pump(arg);
 		if (k % 1024 == 1023) {
 			if (!deadline)
-				deadline = mono_s() + FLOWS_HANDSHAKE_TIMEOUT_S;
-			else if (mono_s() > deadline)
+				deadline = flows_now_s() + FLOWS_HANDSHAKE_TIMEOUT_S;
+			else if (flows_now_s() > deadline)
 				break;
 		}
 	}

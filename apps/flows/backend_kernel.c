@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "flows.h"
@@ -64,14 +63,6 @@ static struct flows_kernel *kself(struct flows_backend *b)
 	return (struct flows_kernel *)b;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Write a sysctl of the namespace the process is in. */
 static int sysctl_write(const char *path, const char *value)
 {
@@ -103,7 +94,7 @@ static int park_flush(struct flows_kernel *k, struct flows_error *err)
 
 	if (!n)
 		return 0;
-	t0 = now_s();
+	t0 = flows_now_s();
 	memset(&ctl, 0, sizeof(ctl));
 	msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
 	cm = CMSG_FIRSTHDR(&msg);
@@ -118,7 +109,7 @@ static int park_flush(struct flows_kernel *k, struct flows_error *err)
 	k->npending = 0;
 	k->base.parked += n;
 	k->base.park_msgs++;
-	k->base.park_s += now_s() - t0;
+	k->base.park_s += flows_now_s() - t0;
 	return 0;
 }
 
@@ -469,7 +460,7 @@ static int64_t kern_open_batch(struct flows_backend *self, const union flows_add
 	int fds[FLOWS_BATCH_MAX];
 	struct flows_error open_err = { 0 };
 	uint32_t started = 0, left, j;
-	struct timespec t0, t;
+	double t0;
 	int so_err = 0, poll_err = 0;
 	socklen_t sl = sizeof(so_err);
 
@@ -481,13 +472,10 @@ static int64_t kern_open_batch(struct flows_backend *self, const union flows_add
 		pfd[started].revents = 0;
 		started++;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = flows_now_s();
 	for (left = started; left > 0;) {
-		int r, ms;
+		int r, ms = (int)((FLOWS_HANDSHAKE_TIMEOUT_S - (flows_now_s() - t0)) * 1000);
 
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		ms = (int)(FLOWS_HANDSHAKE_TIMEOUT_S * 1000 - ((double)(t.tv_sec - t0.tv_sec) * 1000 +
-		                                               (double)(t.tv_nsec - t0.tv_nsec) / 1e6));
 		if (ms <= 0)
 			break;
 		r = poll(pfd, started, ms);

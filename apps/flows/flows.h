@@ -133,6 +133,8 @@ struct flows_backend_ops {
 /* Resident pages of this process, from /proc/self/statm; -1 if unreadable
  * (the in-process backends' memory cross-check). */
 long flows_rss_pages(void);
+/* Seconds of the monotonic clock (dtcp-flows.c). */
+double flows_now_s(void);
 
 extern const struct flows_backend_ops flows_kernel_ops;
 extern const struct flows_backend_ops flows_dtcp_ops;

@@ -591,7 +591,8 @@ int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t
 
 void inet_bind_connect_link(struct inet_sock *sk)
 {
-	hlist_add_head(&sk->bind_node, &sk->tb2->owners);
+	if (sk->tb2 && hlist_unhashed(&sk->bind_node))
+		hlist_add_head(&sk->bind_node, &sk->tb2->owners);
 }
 
 void inet_put_port(struct dtcp_stack *st, struct inet_sock *sk)

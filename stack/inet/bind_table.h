@@ -97,6 +97,7 @@ int inet_csk_get_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port
  * list only at inet_bind_connect_link(), which must come before anything
  * reads that list or releases a port. */
 int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port, bool defer_link);
+/* Does nothing for a socket already linked, or holding no port. */
 void inet_bind_connect_link(struct inet_sock *sk);
 
 /* Mirrors __inet_put_port() with 6.18's state update (d57f4b874946): leave

@@ -56,7 +56,7 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk, bool d
 		return err;
 	err = dest_add(&st->dt, sk);
 	if (err) {
-		inet_connect_link(st);
+		inet_bind_connect_link(sk);
 		inet_put_port(st, sk);
 		return err;
 	}
@@ -74,22 +74,15 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk, bool d
 	return 0;
 }
 
-void inet_connect_link(struct dtcp_stack *st)
-{
-	struct inet_sock *sk = st->connect_link;
-
-	st->connect_link = NULL;
-	if (sk && sk->tb2)
-		inet_bind_connect_link(sk);
-}
-
 void inet_connect_insert(struct dtcp_stack *st)
 {
 	struct inet_sock *sk = st->connect_insert;
 
-	inet_connect_link(st);
 	st->connect_insert = NULL;
-	if (sk && !sk->ehashed && sk->state == INET_SYN_SENT)
+	if (!sk)
+		return;
+	inet_bind_connect_link(sk);
+	if (!sk->ehashed && sk->state == INET_SYN_SENT)
 		ehash_insert_h(&st->eh, sk, st->connect_insert_h);
 }
 

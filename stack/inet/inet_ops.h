@@ -30,8 +30,6 @@ int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct socka
 int inet_connect_defer(struct dtcp_stack *st, struct inet_sock *sk, const struct sockaddr *uaddr, socklen_t addrlen,
                        bool defer_insert);
 void inet_connect_insert(struct dtcp_stack *st);
-/* The owners' link that inet_connect_defer() left pending (inet_connect_insert() runs it first). */
-void inet_connect_link(struct dtcp_stack *st);
 
 /* Mirrors tcp_set_state(CLOSE) + tcp_disconnect(): leave the established
  * table; release the port unless bind() fixed it and the address unless

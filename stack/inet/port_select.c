@@ -214,8 +214,6 @@ int inet_connect_search(struct dtcp_stack *st, struct inet_sock *sk, uint64_t po
 	defer_link = defer_link && !c.tw;
 	if (inet_bind_connect_port(st, sk, (uint16_t)q, defer_link))
 		return -ENOBUFS;
-	if (defer_link)
-		st->connect_link = sk;
 	sk->sport = sk->num;
 	/* i: how far the kernel's loop counter got in the successful pass. */
 	i = (uint32_t)q >= start ? (uint32_t)q - start : (uint32_t)q - (uint32_t)low + remaining - offset;
