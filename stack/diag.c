@@ -278,6 +278,7 @@ long dtcp_sock_walk(struct dtcp_stack *st, const struct dtcp_sock_filter *f, dtc
 
 	if (!st || !fn || (f && (f->saddr_plen > 128 || f->daddr_plen > 128)))
 		return api_ret(-EINVAL);
+	bind_table_flush(&st->bt);
 	if (f && (f->flags & DTCP_SF_SPORT)) {
 		const struct inet_bind_bucket *tb = bind_table_port(&st->bt, f->sport);
 

@@ -34,4 +34,10 @@ void *pool_get(struct pool *p);
 void *pool_get_raw(struct pool *p);
 void pool_put(struct pool *p, void *obj);
 
+/* Whether the next get succeeds without asking the system for memory. */
+static inline int pool_ready(const struct pool *p)
+{
+	return p->in_use < p->limit && (p->free_list || p->fresh_left);
+}
+
 #endif

@@ -33,6 +33,7 @@ int bind_table_init(struct bind_table *bt, uint32_t bhash2_buckets, uint64_t max
 
 void bind_table_fini(struct bind_table *bt)
 {
+	bt->link_pending = NULL;
 	pool_fini(&bt->tb_pool);
 	pool_fini(&bt->tb2_pool);
 	free(bt->bhash);
@@ -502,6 +503,7 @@ int inet_csk_get_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t snum
 	struct inet_bind2_bucket *tb2 = NULL;
 	uint16_t port = snum;
 
+	bind_table_flush(bt);
 	if (!port) {
 		port = find_open_port(st, sk, &tb, &tb2);
 		if (!port) {
@@ -552,9 +554,31 @@ fail_inuse:
 	return -EADDRINUSE;
 }
 
-int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port, bool defer_link)
+void bind_table_flush(struct bind_table *bt)
 {
-	struct bind_table *bt = &st->bt;
+	struct inet_sock *sk = bt->link_pending;
+
+	if (sk) {
+		bt->link_pending = NULL;
+		hlist_add_head(&sk->bind_node, &sk->tb2->owners);
+	}
+}
+
+/* Count the socket among tb2's owners now, link it at the next flush: the
+ * link writes to the owner linked last, a socket in no cache, whose line
+ * is requested here. */
+static void bind_count_link_later(struct bind_table *bt, struct inet_sock *sk, struct inet_bind2_bucket *tb2)
+{
+	bind_table_flush(bt);
+	bind_count(sk, tb2, true);
+	__builtin_prefetch(tb2->owners.first, 1);
+	bt->link_pending = sk;
+}
+
+/* The port's buckets for the socket's address: found, or created
+ * connect-owned. */
+static struct inet_bind2_bucket *connect_buckets(struct bind_table *bt, struct inet_sock *sk, uint16_t port)
+{
 	struct inet_bind_bucket *tb = bt->bhash[port];
 	struct inet_bind2_bucket *tb2 = NULL;
 	bool tb_created = false;
@@ -562,7 +586,7 @@ int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t
 	if (!tb) {
 		tb = tb_create(bt, port);
 		if (!tb)
-			return -ENOBUFS;
+			return NULL;
 		tb->fastreuse = -1;
 		tb->fastreuseport = -1;
 		tb_created = true;
@@ -572,27 +596,47 @@ int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t
 	}
 	if (!tb2) {
 		tb2 = tb2_create(bt, tb, &sk->rcv_saddr, true);
-		if (!tb2) {
-			if (tb_created)
-				tb_destroy(bt, tb);
-			return -ENOBUFS;
-		}
+		if (!tb2 && tb_created)
+			tb_destroy(bt, tb);
 	}
-	if (!defer_link) {
-		bind_hash(sk, tb2, true);
+	return tb2;
+}
+
+int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port, bool defer)
+{
+	struct bind_table *bt = &st->bt;
+	const struct inet_bind_bucket *tb = bt->bhash[port];
+	struct inet_bind2_bucket *tb2;
+
+	if (defer && tb && pool_ready(&bt->tb2_pool)) {
+		/* The port bucket and its first address bucket, one 128-byte
+		 * pair, are read at inet_bind_connect_finish(); should the port
+		 * need a new address bucket then, the pool has one at hand. */
+		__builtin_prefetch(tb, 1);
+		__builtin_prefetch((const char *)tb + 64, 1);
+		sk->num = port;
 		return 0;
 	}
-	/* Linking writes to the owner linked last, a socket in no cache:
-	 * count now, load that line, link at inet_bind_connect_link(). */
-	bind_count(sk, tb2, true);
-	__builtin_prefetch(tb2->owners.first, 1);
+	tb2 = connect_buckets(bt, sk, port);
+	if (!tb2)
+		return -ENOBUFS;
+	if (defer)
+		bind_count_link_later(bt, sk, tb2);
+	else
+		bind_hash(sk, tb2, true);
 	return 0;
 }
 
-void inet_bind_connect_link(struct inet_sock *sk)
+void inet_bind_connect_finish(struct dtcp_stack *st, struct inet_sock *sk)
 {
-	if (sk->tb2 && hlist_unhashed(&sk->bind_node))
-		hlist_add_head(&sk->bind_node, &sk->tb2->owners);
+	struct inet_bind2_bucket *tb2;
+
+	if (sk->tb2 || !sk->num)
+		return;
+	tb2 = connect_buckets(&st->bt, sk, sk->num);
+	/* The port bucket existed, and the pool was ready for an address bucket. */
+	DTCP_ASSERT(tb2);
+	bind_count_link_later(&st->bt, sk, tb2);
 }
 
 void inet_put_port(struct dtcp_stack *st, struct inet_sock *sk)
@@ -602,6 +646,7 @@ void inet_put_port(struct dtcp_stack *st, struct inet_sock *sk)
 
 	if (!tb2)
 		return;
+	bind_table_flush(&st->bt);
 	tb = tb2->tb;
 	bind_unhash(sk);
 	sk->num = 0;
@@ -619,6 +664,7 @@ int inet_bhash2_update_saddr(struct dtcp_stack *st, struct inet_sock *sk, const 
 	struct inet_bind2_bucket *old = sk->tb2, *tb2;
 	bool by_connect = sk->connect_bind;
 
+	bind_table_flush(bt);
 	if (!old) {
 		sk->rcv_saddr = *new_addr;
 		return 0;
@@ -643,6 +689,7 @@ int inet_inherit_port(struct dtcp_stack *st, const struct inet_sock *listener, s
 	struct bind_table *bt = &st->bt;
 	struct inet_bind2_bucket *tb2 = listener->tb2;
 
+	bind_table_flush(bt);
 	DTCP_ASSERT(tb2);
 	if (!addr_eq(&tb2->addr, &child->rcv_saddr)) {
 		struct inet_bind2_bucket *own = bind_table_find2(bt, tb2->port, &child->rcv_saddr);

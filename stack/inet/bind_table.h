@@ -60,6 +60,13 @@ struct bind_table {
 	uint64_t bind_owned[PORT_BITMAP_WORDS]; /* bucket exists and is bind-owned */
 	struct pool tb_pool, tb2_pool;
 	uint64_t tb2_count;                /* address buckets, embedded (first2) or pooled */
+	/* The socket connect() placed last: counted among its address
+	 * bucket's owners, but linked into their list only at the next
+	 * bind_table_flush(), when the list's head (another socket, in no
+	 * cache when the port was chosen) has been loaded. Everything that
+	 * reads an owners' list or moves a socket between buckets flushes
+	 * first. */
+	struct inet_sock *link_pending;
 };
 
 int bind_table_init(struct bind_table *bt, uint32_t bhash2_buckets, uint64_t max_sockets, uint64_t seed);
@@ -91,14 +98,21 @@ bool inet_sk_port_range(const struct dtcp_stack *st, const struct inet_sock *sk,
  * rules, port 0 runs the bind(0) search. 0, -EADDRINUSE or -ENOBUFS. */
 int inet_csk_get_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port);
 
+/* Link the socket left pending (see link_pending). O(1). */
+void bind_table_flush(struct bind_table *bt);
+
 /* Join the port chosen by the connect() search (the bucket, if new, is
- * created connect-owned). 0 or -ENOBUFS; nothing changed on failure. With
- * defer_link the socket counts as an owner at once but joins the owners'
- * list only at inet_bind_connect_link(), which must come before anything
- * reads that list or releases a port. */
-int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port, bool defer_link);
-/* Does nothing for a socket already linked, or holding no port. */
-void inet_bind_connect_link(struct inet_sock *sk);
+ * created connect-owned). 0 or -ENOBUFS; nothing changed on failure.
+ * Without defer the socket is an owner, linked, on return. With defer its
+ * link into the owners' list is left pending; and when the port's bucket
+ * already exists, the socket only holds the port number (num) until
+ * inet_bind_connect_finish(), which then cannot fail: the bucket's lines,
+ * requested now, are read there, after the SYN is built. */
+int inet_bind_connect_port(struct dtcp_stack *st, struct inet_sock *sk, uint16_t port, bool defer);
+/* The rest of a deferred inet_bind_connect_port(): the socket is then an
+ * owner of its address bucket. Does nothing for a socket already one, or
+ * holding no port. */
+void inet_bind_connect_finish(struct dtcp_stack *st, struct inet_sock *sk);
 
 /* Mirrors __inet_put_port() with 6.18's state update (d57f4b874946): leave
  * the buckets, free empty ones; an address bucket whose remaining owners

@@ -20,8 +20,8 @@ static void tw_recycle(struct dtcp_stack *st, struct inet_sock *sk, struct inet_
 }
 
 /* Mirrors __inet_hash_connect(): bound-port mode (5.3) or the search (5.4),
- * then the established-table insert (after the search, left to
- * inet_connect_insert() when defer_insert). */
+ * then the established-table insert (after the search; when defer_insert,
+ * left to inet_connect_insert() with the rest of the port's accounting). */
 static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk, bool defer_insert)
 {
 	struct inet_sock *tw = NULL;
@@ -56,7 +56,7 @@ static int inet_hash_connect(struct dtcp_stack *st, struct inet_sock *sk, bool d
 		return err;
 	err = dest_add(&st->dt, sk);
 	if (err) {
-		inet_bind_connect_link(sk);
+		inet_bind_connect_finish(st, sk);
 		inet_put_port(st, sk);
 		return err;
 	}
@@ -81,7 +81,7 @@ void inet_connect_insert(struct dtcp_stack *st)
 	st->connect_insert = NULL;
 	if (!sk)
 		return;
-	inet_bind_connect_link(sk);
+	inet_bind_connect_finish(st, sk);
 	if (!sk->ehashed && sk->state == INET_SYN_SENT)
 		ehash_insert_h(&st->eh, sk, st->connect_insert_h);
 }

@@ -25,8 +25,9 @@ int inet_connect(struct dtcp_stack *st, struct inet_sock *sk, const struct socka
 /* inet_connect(), except that a socket whose port the search chose goes
  * into the established table only at inet_connect_insert(), which the
  * caller runs once its SYN is out (a socket no longer in SYN_SENT then is
- * not inserted), and joins its bucket's owners' list there too. dtcp_connect() uses it: the insert's line, prefetched when
- * the port was chosen, has arrived by then. */
+ * not inserted), and becomes its port bucket's owner there too (see
+ * inet_bind_connect_port()). dtcp_connect() uses it: the lines, requested
+ * when the port was chosen, have arrived by then. */
 int inet_connect_defer(struct dtcp_stack *st, struct inet_sock *sk, const struct sockaddr *uaddr, socklen_t addrlen,
                        bool defer_insert);
 void inet_connect_insert(struct dtcp_stack *st);

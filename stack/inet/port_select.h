@@ -32,8 +32,9 @@ bool inet_tw_recyclable(struct dtcp_stack *st, const struct inet_sock *tw, bool 
  * probe per port. On success the socket holds the port (num = sport = port,
  * connect-placed), *tw is a TIME_WAIT to recycle or NULL, and *ehash_h the
  * new 4-tuple's established-table hash (its group already being loaded).
- * With defer_link and no TIME_WAIT to recycle, the socket's link into its
- * bucket's owners is left for inet_bind_connect_link().
+ * With defer_link and no TIME_WAIT to recycle, the port is joined as
+ * inet_bind_connect_port() does with defer: the rest is left for
+ * inet_bind_connect_finish().
  * 0, -EADDRNOTAVAIL or -ENOBUFS. */
 int inet_connect_search(struct dtcp_stack *st, struct inet_sock *sk, uint64_t port_offset,
                         struct inet_sock **tw, uint64_t *ehash_h, bool defer_link);

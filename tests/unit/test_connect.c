@@ -37,11 +37,14 @@ Test(connect, unbound_autobind)
 }
 
 /* dtcp_connect() puts a searched port's socket into the established table
- * and its bucket's owners after its SYN is out (inet_connect_defer): by the
- * time it returns, the socket is in both and nothing is left pending. */
+ * and among its port bucket's owners after its SYN is out
+ * (inet_connect_defer): by the time it returns, the socket is in the table
+ * and counted in its buckets; its link into the owners' list may wait
+ * (bind_table.link_pending), but whatever reads that list sees it: a bind()
+ * to the same address and port conflicts with it. */
 Test(connect, public_connect_inserts_before_returning)
 {
-	int fd = dtcp_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+	int fd = dtcp_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1, fd2;
 	struct sockaddr_in s = { .sin_family = AF_INET }, d = { .sin_family = AF_INET, .sin_port = htons(5000) };
 	struct inet_sock *sk;
 
@@ -56,14 +59,71 @@ Test(connect, public_connect_inserts_before_returning)
 	cr_assert_eq(sk->state, INET_SYN_SENT);
 	cr_assert_neq(sk->num, 0);
 	cr_assert_eq(ehash_lookup(&st->eh, &sk->rcv_saddr, sk->num, &sk->daddr, sk->dport), sk);
-	cr_assert_not_null(sk->tb2);
+	cr_assert_not_null(sk->tb2, "the port's accounting is done");
+	cr_assert_eq(sk->tb2->nowners, 1);
+	cr_assert_eq(sk->tb2->tb, bind_table_port(&st->bt, sk->num));
+	cr_assert_null(st->connect_insert, "nothing left pending but the link");
+	/* A bind() to the same address and port walks the owners: it finds
+	 * the socket (the kernel's EADDRINUSE), linked by then. */
+	fd2 = th_socket(AF_INET, NULL);
+	cr_assert_eq(th_bind(fd2, "127.0.0.1", sk->num), EADDRINUSE);
+	cr_assert_null(st->bt.link_pending);
 	cr_assert_eq(sk->tb2->owners.first, &sk->bind_node, "linked among its bucket's owners");
 	cr_assert_eq(sk->bind_node.pprev, &sk->tb2->owners.first);
-	cr_assert_null(st->connect_insert, "nothing left pending");
 	/* And the port goes back whole on close. */
+	cr_assert_eq(dtcp_close(st, fd2), 0);
 	cr_assert_eq(dtcp_close(st, fd), 0);
 	cr_assert_eq(st->bt.tb2_count, 0);
 	cr_assert_eq(st->bt.tb_pool.in_use, 0);
+}
+
+/* Two connects on one port and address (a one-port range, two peers): the
+ * first is linked when the second takes the port's bucket, the second
+ * waits; closing either, in either order, keeps the bucket for the other
+ * and frees it with the last. */
+static void two_on_one_port(bool close_last_first)
+{
+	int fd[2];
+	struct inet_bind2_bucket *tb2;
+
+	cr_assert_eq(dtcp_sysctl_set(st, "net.ipv4.ip_local_port_range", "40000 40000"), 0);
+	for (int i = 0; i < 2; i++) {
+		int one = 1;
+		struct sockaddr_in s = { .sin_family = AF_INET }, d = { .sin_family = AF_INET, .sin_port = htons(5000) };
+
+		fd[i] = dtcp_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		cr_assert_geq(fd[i], 0);
+		cr_assert_eq(dtcp_setsockopt(st, fd[i], SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)), 0);
+		s.sin_addr.s_addr = inet_addr("127.0.0.1");
+		cr_assert_eq(dtcp_bind(st, fd[i], (struct sockaddr *)&s, sizeof(s)), 0);
+		d.sin_addr.s_addr = i ? inet_addr("127.0.0.9") : inet_addr("127.0.0.8");
+		cr_assert_eq(dtcp_connect(st, fd[i], (struct sockaddr *)&d, sizeof(d)), -1);
+		cr_assert_eq(errno, EINPROGRESS);
+		cr_assert_eq(th_port(fd[i]), 40000);
+	}
+	tb2 = th_sk(fd[0])->tb2;
+	cr_assert_eq(th_sk(fd[1])->tb2, tb2, "one address bucket");
+	cr_assert_eq(tb2->nowners, 2);
+	cr_assert_eq(tb2->owners.first, &th_sk(fd[0])->bind_node, "the first linked by the second's connect");
+	cr_assert_eq(st->bt.link_pending, th_sk(fd[1]));
+	cr_assert_eq(dtcp_close(st, fd[close_last_first ? 1 : 0]), 0);
+	cr_assert_eq(st->bt.tb2_count, 1, "the other still holds the port");
+	cr_assert_eq(tb2->nowners, 1);
+	cr_assert_not_null(tb2->owners.first);
+	cr_assert_eq(dtcp_close(st, fd[close_last_first ? 0 : 1]), 0);
+	cr_assert_eq(st->bt.tb2_count, 0);
+	cr_assert_eq(st->bt.tb_pool.in_use, 0);
+	cr_assert_null(st->bt.link_pending);
+}
+
+Test(connect, two_on_one_port_close_first_first)
+{
+	two_on_one_port(false);
+}
+
+Test(connect, two_on_one_port_close_last_first)
+{
+	two_on_one_port(true);
 }
 
 Test(connect, bind0_keeps_port)
