@@ -47,12 +47,16 @@ void ipv4_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 	/* Link padding (short Ethernet frames) is not part of the packet. */
 	if (tot < p->pkt_len)
 		pkt_trim_to(p, tot);
-	scls = ifaddr_v4_class(&st->ifs, ip->saddr);
-	if (scls == V4_MULTICAST || ip->saddr == 0xffffffff)
-		return drop(nif, p, &c->IpInAddrErrors);   /* martian source */
-	dcls = ifaddr_v4_class(&st->ifs, ip->daddr);
-	if (dcls != V4_LOCAL && dcls != V4_BROADCAST)
-		return drop(nif, p, &c->IpInAddrErrors);   /* not ours; no forwarding */
+	/* What this stack routed to its own loopback was addressed to it
+	 * (ip_rcv_finish() skips the input route a looped-back skb carries). */
+	if (!(nif->loopback && (p->ol_flags & DTCP_PKT_LOCAL_ROUTE))) {
+		scls = ifaddr_v4_class(&st->ifs, ip->saddr);
+		if (scls == V4_MULTICAST || ip->saddr == 0xffffffff)
+			return drop(nif, p, &c->IpInAddrErrors);   /* martian source */
+		dcls = ifaddr_v4_class(&st->ifs, ip->daddr);
+		if (dcls != V4_LOCAL && dcls != V4_BROADCAST)
+			return drop(nif, p, &c->IpInAddrErrors);   /* not ours; no forwarding */
+	}
 	if (ntohs(ip->frag_off) & (IPV4_MF | IPV4_OFFMASK))
 		return drop(nif, p, &c->IpReasmFails);
 	if (ip->protocol != IPPROTO_ICMP && ip->protocol != IPPROTO_TCP) {
@@ -163,6 +167,10 @@ int ip_finish_output(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *
 		pkt_free_any(st, p);
 		p = q;
 	}
+	/* Its addresses passed this stack's route lookup: the way back in
+	 * needs no second one (Linux's loopback keeps the skb's route). */
+	if (nif->loopback)
+		p->ol_flags |= DTCP_PKT_LOCAL_ROUTE;
 	if (nif->info.capa & DTCP_NETDEV_RAW_IP)
 		netif_xmit(st, nif, p);
 	else

@@ -299,6 +299,38 @@ Test(ipv4, ping_over_loopback)
 	cr_assert_eq(st->ipc.IcmpInEchoReps, 1, "the reply came back over lo");
 }
 
+/* What this stack routed to its loopback skips the input's address checks
+ * (as Linux's looped-back skb keeps its route); the mark is the stack's own
+ * and counts only on a loopback device: a packet on lo that did not come
+ * from the output path, or a marked packet on another link, is checked. */
+Test(ipv4, loopback_mark_skips_address_checks_on_lo_only)
+{
+	struct netif *lo = &st->ifs.ifs[0];
+	struct dtcp_pkt *p = lo->ops->pkt_alloc(lo->self);
+	struct ipv4_hdr *ip = (struct ipv4_hdr *)pkt_append(p, 28);
+
+	cr_assert(lo->loopback);
+	memset(ip, 0, 28);
+	th_ipv4_header(ip, inet_addr("127.0.0.1"), inet_addr("198.51.100.9"), IPPROTO_ICMP, 8);
+	p->ifindex = (uint16_t)lo->ifindex;
+	ipv4_input(st, lo, p);
+	cr_assert_eq(st->ipc.IpInAddrErrors, 1, "not ours, and not routed here: dropped");
+	p = echo_request(inet_addr("198.18.0.2"), inet_addr("198.18.0.9"), 8);
+	p->ol_flags |= DTCP_PKT_LOCAL_ROUTE;
+	send_in(p);
+	cr_assert_eq(st->ipc.IpInAddrErrors, 2, "the mark means nothing on another link");
+	/* Routed here by ipv4_output(): marked, and delivered. */
+	p = lo->ops->pkt_alloc(lo->self);
+	p->ifindex = (uint16_t)lo->ifindex;
+	memset(pkt_append(p, 16), 0, 16);
+	((struct icmp_hdr *)dtcp_pkt_data(p))->type = ICMP_ECHO;
+	((struct icmp_hdr *)dtcp_pkt_data(p))->check = csum_finish(csum_add_buf(0, dtcp_pkt_data(p), 16, false));
+	cr_assert_eq(ipv4_output(st, p, inet_addr("127.0.0.1"), inet_addr("127.0.0.2"), IPPROTO_ICMP, 0, 64), 0);
+	dtcp_stack_poll(st);
+	cr_assert_eq(st->ipc.IcmpInEchos, 1);
+	cr_assert_eq(st->ipc.IpInAddrErrors, 2);
+}
+
 Test(ipv4, output_errors)
 {
 	struct netif *lo = &st->ifs.ifs[0];
