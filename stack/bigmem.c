@@ -1,6 +1,7 @@
 /* Large zeroed regions (see bigmem.h). */
 #include "bigmem.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -37,6 +38,24 @@ void *bigmem_zalloc(size_t bytes, unsigned flags)
 		munmap(start + bytes, (size_t)(p + len - (start + bytes)));
 	(void)madvise(start, bytes, MADV_HUGEPAGE);
 	return start;
+}
+
+int bigmem_populate(void *p, size_t bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (!p || !bytes)
+		return 0;
+#ifdef MADV_POPULATE_WRITE
+	if (madvise(p, round_page(bytes), MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -ENOMEM;
+#endif
+	/* Before Linux 5.14: write each page (zero, as it already reads). */
+	for (size_t off = 0; off < bytes; off += page)
+		((volatile uint8_t *)p)[off] = 0;
+	return 0;
 }
 
 void bigmem_free(void *p, size_t bytes)

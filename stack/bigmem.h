@@ -12,6 +12,9 @@
 
 /* NULL when the system has no memory. */
 void *bigmem_zalloc(size_t bytes, unsigned flags);
+/* Map every page of [p, p + bytes) now: 0, or -ENOMEM when the system
+ * cannot back it. */
+int bigmem_populate(void *p, size_t bytes);
 /* bytes: as given to bigmem_zalloc(). NULL is ignored. */
 void bigmem_free(void *p, size_t bytes);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bigmem.h"
 #include "inet/inet_ops.h"
 #include "netif.h"
 #include "tcp/tcp_sock.h"
@@ -123,6 +124,13 @@ struct dtcp_stack *stack_create(const struct dtcp_stack_config *cfg_in, const st
 		err = socket_table_init(&st->socks, cfg.max_sockets);
 	if (!err)
 		err = neigh_table_init(&st->nt, 4096, 1u << 20, seeds[0] ^ seeds[3]);
+	if (!err && cfg.prefault) {
+		err = bigmem_populate(st->eh.groups, st->eh.bytes);
+		if (!err)
+			err = bigmem_populate(st->bt.bhash2, ((size_t)st->bt.bhash2_mask + 1) * sizeof(*st->bt.bhash2));
+		if (!err)
+			err = bigmem_populate(st->socks.fds, (size_t)st->socks.max * sizeof(*st->socks.fds));
+	}
 	if (!err) {
 		/* lo: a loopback link, no link layer. Its MTU is 1500 (Linux: 65536)
 		 * while a segment must fit one 2 KiB buffer. */

@@ -139,7 +139,8 @@ static int dpdk_ports_open(struct flows_dpdk *p, struct flows_error *err)
 static int stack_open(struct dtcp_dpdk_port *port, uint32_t max_sockets, struct dtcp_stack **out,
                       struct flows_error *err)
 {
-	struct dtcp_stack_config sc = { .max_sockets = max_sockets };
+	/* The tables mapped up front, as the kernel's are since boot. */
+	struct dtcp_stack_config sc = { .max_sockets = max_sockets, .prefault = true };
 	struct dtcp_netdev_info info;
 	struct dtcp_stack *st;
 

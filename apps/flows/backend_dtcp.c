@@ -61,7 +61,9 @@ static int dtcp_create(const struct flows_backend_ops *ops, const struct flows_c
 	struct flows_dtcp *d = calloc(1, sizeof(*d));
 	/* Both endpoints of every flow, the listener, and some slack. */
 	uint64_t socks = 2 * cfg->num_flows + 64;
-	struct dtcp_stack_config sc = { .max_sockets = socks > (1u << 30) ? 1u << 30 : (uint32_t)socks };
+	/* The tables mapped up front, as the kernel's are since boot. */
+	struct dtcp_stack_config sc = { .max_sockets = socks > (1u << 30) ? 1u << 30 : (uint32_t)socks,
+	                                .prefault = true };
 	char buf[32];
 	int r;
 

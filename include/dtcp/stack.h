@@ -6,6 +6,7 @@
 #ifndef DTCP_STACK_H
 #define DTCP_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -23,6 +24,11 @@ struct dtcp_stack_config {
 	                               (default: max_sockets) */
 	uint32_t bhash2_buckets;  /**< (port, address) bucket table size (default: max_sockets) */
 	uint32_t lhash_buckets;   /**< listener table size (default 4,096) */
+	/** Map and zero the connection, address-bucket and descriptor tables
+	 *  at creation (about 32 bytes per max_sockets), as the kernel's hash
+	 *  tables are at boot: no connection then waits for a page of them to
+	 *  be faulted in. Default: pages are mapped as first used. */
+	bool prefault;
 };
 
 /**

@@ -2,6 +2,8 @@
 #include "harness.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 TestSuite(config, .init = th_setup, .fini = th_teardown);
 
@@ -196,4 +198,46 @@ Test(config, tcp_rmem_wmem)
 	cr_assert_eq(set("net.ipv4.tcp_wmem", "1 2 3 junk"), 0, "past the third value is ignored");
 	cr_assert_str_eq(get("net.ipv4.tcp_wmem"), "1\t2\t3");
 	cr_assert_eq(set("net.ipv4.tcp_wmem", "2147483648"), EINVAL);
+}
+
+/* Pages of [p, p + bytes) the process has mapped. */
+static size_t resident_pages(const void *p, size_t bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = (bytes + page - 1) / page, in = 0;
+	unsigned char *v = calloc(n, 1);
+
+	cr_assert_not_null(v);
+	cr_assert_eq(mincore((void *)p, bytes, v), 0);
+	for (size_t i = 0; i < n; i++)
+		in += v[i] & 1;
+	free(v);
+	return in;
+}
+
+/* prefault: the three large tables are mapped whole at creation; without
+ * it they are mapped as used (a fresh stack has touched none of them). */
+Test(config, prefault_maps_the_tables)
+{
+	for (int pf = 0; pf < 2; pf++) {
+		struct dtcp_stack_config cfg = { .max_sockets = 1u << 20, .prefault = pf };
+		struct dtcp_stack *s = dtcp_stack_new_config(&cfg);
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+		const struct { const void *p; size_t bytes; } t[3] = {
+			{ s ? s->eh.groups : NULL, s ? s->eh.bytes : 0 },
+			{ s ? s->bt.bhash2 : NULL, s ? ((size_t)s->bt.bhash2_mask + 1) * sizeof(*s->bt.bhash2) : 0 },
+			{ s ? s->socks.fds : NULL, s ? (size_t)s->socks.max * sizeof(*s->socks.fds) : 0 },
+		};
+
+		cr_assert_not_null(s);
+		for (int i = 0; i < 3; i++) {
+			size_t pages = (t[i].bytes + page - 1) / page, in = resident_pages(t[i].p, t[i].bytes);
+
+			cr_assert_geq(t[i].bytes, (size_t)4 << 20, "table %d: big enough to tell", i);
+			if (pf)
+				cr_assert_eq(in, pages, "table %d: %zu of %zu pages mapped", i, in, pages);
+			else
+				cr_assert_lt(in, pages / 2, "table %d: %zu of %zu pages mapped", i, in, pages);
+		}
+		dtcp_stack_free(s);
+	}
 }
