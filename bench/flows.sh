@@ -252,6 +252,10 @@ on its loopback. dtcp and dpdk keep 64 non-blocking connects in flight
 both that way and with \`--batch 1\` (blocking connects, one at a time),
 and its column gives the faster median of the two, both in brackets: the
 ratio is against the kernel's better mode. lwIP connects one at a time.
+The dtcp stacks map their connection, address-bucket and descriptor tables
+when they are created (\`prefault\`, sized for the run), as the kernel's hash
+tables are mapped since boot; the sockets' own memory is mapped as the run
+grows, inside the timed phase, as the kernel's slabs grow inside its.
 In each run every backend runs its cells in a block (kernel, kernel
 --batch 1, dtcp, dpdk, lwIP): on this virtual machine a run that follows
 the kernel's 1,000,000-flow run (which gives back some 7 GB) starts on
