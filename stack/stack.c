@@ -178,6 +178,7 @@ void dtcp_stack_free(struct dtcp_stack *st)
 			sock_destroy(st, sk);
 		}
 	}
+	ehash_flush(&st->eh);
 	for (uint64_t i = 0; i < ehash_slots(&st->eh) && st->eh.count; i++) {
 		struct inet_sock *sk = ehash_at(&st->eh, i);
 

@@ -66,12 +66,12 @@ void ehash_insert(struct ehash *eh, struct inet_sock *sk)
 	ehash_insert_h(eh, sk, ehash_hash(eh, &sk->rcv_saddr, sk->num, &sk->daddr, sk->dport));
 }
 
-void ehash_insert_h(struct ehash *eh, struct inet_sock *sk, uint64_t h)
+/* Write sk into the first free slot from its home group on. */
+static void place(struct ehash *eh, struct inet_sock *sk, uint64_t h)
 {
 	uint32_t g = (uint32_t)h & eh->mask;
 	uint8_t tag = hash_tag(h);
 
-	DTCP_ASSERT(!sk->ehashed);
 	/* Sized never to fill (ehash_init), so this ends within the table. */
 	for (uint32_t probes = 0; probes <= eh->mask; probes++, g = (g + 1) & eh->mask) {
 		struct ehash_group *grp = &eh->groups[g];
@@ -80,8 +80,6 @@ void ehash_insert_h(struct ehash *eh, struct inet_sock *sk, uint64_t h)
 			if (!grp->tag[s]) {
 				grp->tag[s] = tag;
 				grp->sk[s] = sk;
-				sk->ehashed = 1;
-				eh->count++;
 				return;
 			}
 		}
@@ -91,6 +89,35 @@ void ehash_insert_h(struct ehash *eh, struct inet_sock *sk, uint64_t h)
 	DTCP_ASSERT(!"established table full");
 }
 
+void ehash_flush(struct ehash *eh)
+{
+	struct inet_sock *sk = eh->pending;
+
+	if (sk) {
+		eh->pending = NULL;
+		place(eh, sk, eh->pending_h);
+	}
+}
+
+void ehash_insert_h(struct ehash *eh, struct inet_sock *sk, uint64_t h)
+{
+	DTCP_ASSERT(!sk->ehashed);
+	ehash_flush(eh);
+	place(eh, sk, h);
+	sk->ehashed = 1;
+	eh->count++;
+}
+
+void ehash_insert_later(struct ehash *eh, struct inet_sock *sk, uint64_t h)
+{
+	DTCP_ASSERT(!sk->ehashed);
+	ehash_flush(eh);
+	eh->pending = sk;
+	eh->pending_h = h;
+	sk->ehashed = 1;
+	eh->count++;
+}
+
 void ehash_remove(struct ehash *eh, struct inet_sock *sk)
 {
 	uint64_t h;
@@ -98,6 +125,12 @@ void ehash_remove(struct ehash *eh, struct inet_sock *sk)
 
 	if (!sk->ehashed)
 		return;
+	if (sk == eh->pending) {
+		eh->pending = NULL;
+		sk->ehashed = 0;
+		eh->count--;
+		return;
+	}
 	h = ehash_hash(eh, &sk->rcv_saddr, sk->num, &sk->daddr, sk->dport);
 	home = g = (uint32_t)h & eh->mask;
 	for (;;) {
@@ -133,6 +166,8 @@ struct inet_sock *ehash_lookup_h(const struct ehash *eh, uint64_t h, const struc
 	uint32_t g = (uint32_t)h & eh->mask;
 	uint8_t tag = hash_tag(h);
 
+	if (eh->pending && eh->pending_h == h && sk_matches(eh->pending, laddr, lport, faddr, fport))
+		return eh->pending;
 	for (uint32_t probes = 0; probes <= eh->mask; probes++, g = (g + 1) & eh->mask) {
 		const struct ehash_group *grp = &eh->groups[g];
 

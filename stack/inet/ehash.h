@@ -34,7 +34,11 @@ struct ehash {
 	size_t bytes;
 	uint32_t mask;                /* groups - 1 */
 	uint64_t seed;
-	uint64_t count;
+	uint64_t count;               /* entries, the pending one included */
+	/* One entry whose slot is written at the table's next insert
+	 * (ehash_insert_later()); lookups and removals see it meanwhile. */
+	struct inet_sock *pending;
+	uint64_t pending_h;
 };
 
 /* A table for at least `entries` sockets. 0 or -ENOMEM. */
@@ -52,6 +56,13 @@ struct inet_sock *ehash_lookup(const struct ehash *eh, const struct in6_addr *la
 uint64_t ehash_hash(const struct ehash *eh, const struct in6_addr *laddr, uint16_t lport,
                     const struct in6_addr *faddr, uint16_t fport);
 void ehash_insert_h(struct ehash *eh, struct inet_sock *sk, uint64_t h);
+/* As ehash_insert_h(), but the slot is written only at the next insert (or
+ * ehash_flush()): by then the group's line, requested when h was known, has
+ * arrived, rather than the caller waiting for it now. The entry is in the
+ * table for every lookup and removal at once. */
+void ehash_insert_later(struct ehash *eh, struct inet_sock *sk, uint64_t h);
+/* Write the pending entry's slot (before walking the slots). */
+void ehash_flush(struct ehash *eh);
 struct inet_sock *ehash_lookup_h(const struct ehash *eh, uint64_t h, const struct in6_addr *laddr, uint16_t lport,
                                  const struct in6_addr *faddr, uint16_t fport);
 /* Start loading the group a lookup of hash h reads first: a receive burst
@@ -62,8 +73,9 @@ static inline void ehash_prefetch(const struct ehash *eh, uint64_t h)
 	__builtin_prefetch(&eh->groups[(uint32_t)h & eh->mask]);
 }
 
-/* Walking every entry: slots 0 .. ehash_slots() - 1, each a socket or NULL.
- * Removing entries during the walk is allowed: nothing moves. */
+/* Walking every entry: ehash_flush(), then slots 0 .. ehash_slots() - 1,
+ * each a socket or NULL. Removing entries during the walk is allowed:
+ * nothing moves. */
 static inline uint64_t ehash_slots(const struct ehash *eh)
 {
 	return ((uint64_t)eh->mask + 1) * EHASH_GROUP_SLOTS;

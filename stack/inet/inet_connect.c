@@ -82,8 +82,10 @@ void inet_connect_insert(struct dtcp_stack *st)
 	if (!sk)
 		return;
 	inet_bind_connect_finish(st, sk);
+	/* Its slot is written at the table's next insert (the next connect(),
+	 * or the next segment's child): the line has surely arrived then. */
 	if (!sk->ehashed && sk->state == INET_SYN_SENT)
-		ehash_insert_h(&st->eh, sk, st->connect_insert_h);
+		ehash_insert_later(&st->eh, sk, st->connect_insert_h);
 }
 
 void inet_state_set(struct dtcp_stack *st, struct inet_sock *sk, uint8_t state)

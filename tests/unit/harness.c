@@ -136,6 +136,7 @@ void th_teardown(void)
 	for (uint32_t i = 0; i < st->socks.max && st->socks.count; i++)
 		if (st->socks.fds[i])
 			dtcp_close(st, st->socks.fds[i]->fd);
+	ehash_flush(&st->eh);
 	for (uint64_t i = 0; i < ehash_slots(&st->eh) && st->eh.count; i++) {
 		struct inet_sock *sk = ehash_at(&st->eh, i);
 

@@ -50,6 +50,74 @@ Test(tables, ehash_two_million, .timeout = 120)
 	free(socks);
 }
 
+/* An insert left for later is in the table at once for lookups and
+ * removals, and written to its slot by the next insert or a flush; a full
+ * group overflows into the next one either way. */
+Test(tables, ehash_insert_later)
+{
+	struct ehash eh;
+	struct inet_sock socks[10];
+	uint64_t h[10];
+	uint32_t in_slots = 0;
+
+	memset(socks, 0, sizeof(socks));
+	cr_assert_eq(ehash_init(&eh, 64, 0x99), 0);
+	/* Nine 4-tuples with one home group, and a tenth anywhere. */
+	for (int i = 0, port = 40000; i < 10; port++) {
+		struct inet_sock *sk = &socks[i];
+
+		addr_set_mapped(&sk->rcv_saddr, htonl(0x7f000001));
+		addr_set_mapped(&sk->daddr, htonl(0xc6120001));
+		sk->num = (uint16_t)port;
+		sk->dport = 44983;
+		h[i] = ehash_hash(&eh, &sk->rcv_saddr, sk->num, &sk->daddr, 44983);
+		if (i == 0 || ((h[i] & eh.mask) == (h[0] & eh.mask)) == (i < 9))
+			i++;
+		cr_assert_lt(port, 50000);
+	}
+	ehash_insert_later(&eh, &socks[0], h[0]);
+	cr_assert_eq(eh.count, 1);
+	cr_assert(socks[0].ehashed);
+	cr_assert_eq(ehash_lookup(&eh, &socks[0].rcv_saddr, socks[0].num, &socks[0].daddr, 44983), &socks[0]);
+	cr_assert_null(ehash_lookup(&eh, &socks[1].rcv_saddr, socks[1].num, &socks[1].daddr, 44983));
+	for (uint64_t i = 0; i < ehash_slots(&eh); i++)
+		cr_assert_null(ehash_at(&eh, i), "not written yet");
+	/* Removed while pending: gone, nothing written. */
+	ehash_remove(&eh, &socks[0]);
+	cr_assert_eq(eh.count, 0);
+	cr_assert(!socks[0].ehashed);
+	cr_assert_null(ehash_lookup(&eh, &socks[0].rcv_saddr, socks[0].num, &socks[0].daddr, 44983));
+	cr_assert_null(eh.pending);
+	/* Each insert writes the one before; the nine share a home group of
+	 * seven slots, so the eighth and ninth overflow past it. */
+	for (int i = 0; i < 9; i++) {
+		ehash_insert_later(&eh, &socks[i], h[i]);
+		for (int j = 0; j <= i; j++)
+			cr_assert_eq(ehash_lookup(&eh, &socks[j].rcv_saddr, socks[j].num, &socks[j].daddr, 44983),
+			             &socks[j], "entry %d after insert %d", j, i);
+	}
+	ehash_insert_h(&eh, &socks[9], h[9]);
+	cr_assert_null(eh.pending, "an insert writes the pending one first");
+	cr_assert_eq(eh.count, 10);
+	cr_assert_eq(eh.groups[(uint32_t)h[0] & eh.mask].overflow, 2, "two passed the full home group");
+	for (uint64_t i = 0; i < ehash_slots(&eh); i++)
+		in_slots += ehash_at(&eh, i) != NULL;
+	cr_assert_eq(in_slots, 10);
+	for (int i = 0; i < 9; i++)
+		ehash_remove(&eh, &socks[i]);
+	ehash_remove(&eh, &socks[9]);
+	cr_assert_eq(eh.count, 0);
+	cr_assert_eq(eh.groups[(uint32_t)h[0] & eh.mask].overflow, 0);
+	ehash_insert_later(&eh, &socks[3], h[3]);
+	ehash_flush(&eh);
+	cr_assert_null(eh.pending);
+	in_slots = 0;
+	for (uint64_t i = 0; i < ehash_slots(&eh); i++)
+		in_slots += ehash_at(&eh, i) == &socks[3];
+	cr_assert_eq(in_slots, 1, "the flush wrote it");
+	ehash_fini(&eh);
+}
+
 Test(tables, dest_sparse_dense_sparse)
 {
 	struct inet_sock socks[40];
