@@ -24,7 +24,7 @@ struct dtcp_stack;
 #define DTCP_PKT_RX_L4_CKSUM_GOOD  (UINT64_C(1) << 2)
 #define DTCP_PKT_RX_L4_CKSUM_BAD   (UINT64_C(1) << 3)
 #define DTCP_PKT_RX_FLOW_HASH      (UINT64_C(1) << 4)   /**< the stack's: flow_hash is set */
-#define DTCP_PKT_LOCAL_ROUTE       (UINT64_C(1) << 5)   /**< the stack's: routed to its own loopback */
+#define DTCP_PKT_LOCAL_ROUTE       (UINT64_C(1) << 5)   /**< the stack's: IPv4 routed to its own loopback */
 /* ol_flags: transmit side, set by the stack when the device has the capability. */
 #define DTCP_PKT_TX_IPV4           (UINT64_C(1) << 8)
 #define DTCP_PKT_TX_IPV6           (UINT64_C(1) << 9)

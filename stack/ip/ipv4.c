@@ -47,8 +47,9 @@ void ipv4_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 	/* Link padding (short Ethernet frames) is not part of the packet. */
 	if (tot < p->pkt_len)
 		pkt_trim_to(p, tot);
-	/* What this stack routed to its own loopback was addressed to it
-	 * (ip_rcv_finish() skips the input route a looped-back skb carries). */
+	/* What this stack routed to its own loopback, from a source that is
+	 * not martian, was addressed to it (ip_rcv_finish() skips the input
+	 * route a looped-back skb carries). */
 	if (!(nif->loopback && (p->ol_flags & DTCP_PKT_LOCAL_ROUTE))) {
 		scls = ifaddr_v4_class(&st->ifs, ip->saddr);
 		if (scls == V4_MULTICAST || ip->saddr == 0xffffffff)
@@ -134,6 +135,12 @@ int ipv4_output(struct dtcp_stack *st, struct dtcp_pkt *p, uint32_t saddr, uint3
 	ip->saddr = saddr;
 	ip->daddr = daddr;
 	p->l3_len = sizeof(*ip);
+	/* Routed to this host: its destination passed the route lookup, and a
+	 * source that input would call martian (multicast, limited broadcast)
+	 * is left unmarked, so that input still checks it. The way back in
+	 * then needs no second lookup (Linux's loopback keeps the skb's route). */
+	if (nif->loopback && (ntohl(saddr) & 0xf0000000) != 0xe0000000 && saddr != 0xffffffff)
+		p->ol_flags |= DTCP_PKT_LOCAL_ROUTE;
 	if (nif->loopback) {
 		/* Nothing leaves the host: no checksum needed (as Linux's lo). */
 	} else if (nif->info.capa & DTCP_NETDEV_TX_CKSUM) {
@@ -167,10 +174,6 @@ int ip_finish_output(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *
 		pkt_free_any(st, p);
 		p = q;
 	}
-	/* Its addresses passed this stack's route lookup: the way back in
-	 * needs no second one (Linux's loopback keeps the skb's route). */
-	if (nif->loopback)
-		p->ol_flags |= DTCP_PKT_LOCAL_ROUTE;
 	if (nif->info.capa & DTCP_NETDEV_RAW_IP)
 		netif_xmit(st, nif, p);
 	else

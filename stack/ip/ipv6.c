@@ -60,9 +60,7 @@ void ipv6_input(struct dtcp_stack *st, struct netif *nif, struct dtcp_pkt *p)
 	hop_limit = ip->hop_limit;
 	if (addr_is_multicast6(&saddr))
 		return drop(nif, p, &c->Ip6InAddrErrors);
-	/* Routed here by this stack (see ipv4_input()): addressed to it. */
-	if (!(nif->loopback && (p->ol_flags & DTCP_PKT_LOCAL_ROUTE)) &&
-	    (addr_is_multicast6(&daddr) ? !v6_group_joined(nif, &daddr) : !ifaddr_v6_is_local(&st->ifs, &daddr)))
+	if (addr_is_multicast6(&daddr) ? !v6_group_joined(nif, &daddr) : !ifaddr_v6_is_local(&st->ifs, &daddr))
 		return drop(nif, p, &c->Ip6InAddrErrors);
 	for (int i = 0;; i++) {
 		uint8_t ext[4];

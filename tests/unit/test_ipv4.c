@@ -329,6 +329,16 @@ Test(ipv4, loopback_mark_skips_address_checks_on_lo_only)
 	dtcp_stack_poll(st);
 	cr_assert_eq(st->ipc.IcmpInEchos, 1);
 	cr_assert_eq(st->ipc.IpInAddrErrors, 2);
+	/* A martian source is not vouched for: routed to lo, still dropped. */
+	p = lo->ops->pkt_alloc(lo->self);
+	p->ifindex = (uint16_t)lo->ifindex;
+	memset(pkt_append(p, 16), 0, 16);
+	((struct icmp_hdr *)dtcp_pkt_data(p))->type = ICMP_ECHO;
+	((struct icmp_hdr *)dtcp_pkt_data(p))->check = csum_finish(csum_add_buf(0, dtcp_pkt_data(p), 16, false));
+	cr_assert_eq(ipv4_output(st, p, inet_addr("224.0.0.1"), inet_addr("127.0.0.2"), IPPROTO_ICMP, 0, 64), 0);
+	dtcp_stack_poll(st);
+	cr_assert_eq(st->ipc.IpInAddrErrors, 3, "multicast source dropped");
+	cr_assert_eq(st->ipc.IcmpInEchos, 1);
 }
 
 Test(ipv4, output_errors)
