@@ -14,6 +14,10 @@ struct dtcp_stack;
 struct inet_sock *sock_create(struct dtcp_stack *st, int family);
 /* Return a socket that holds nothing in the tables to the pool. */
 void sock_destroy(struct dtcp_stack *st, struct inet_sock *sk);
+/* End a TIME_WAIT early (a connect() takes its 4-tuple over) as its timer
+ * would: out of every table, freed if no descriptor holds it, else left
+ * closed to its descriptor. */
+void sock_timewait_end(struct dtcp_stack *st, struct inet_sock *sk);
 
 int sock_setsockopt(struct dtcp_stack *st, struct inet_sock *sk, int level, int optname,
                     const void *optval, socklen_t optlen);

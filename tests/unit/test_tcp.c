@@ -617,6 +617,49 @@ Test(tcp, time_wait_taken_over_by_connect)
 	cr_assert_geq(dtcp_accept4(st, l, NULL, NULL, 0), 3, "the server accepts the new connection");
 }
 
+/* As above, but the TIME_WAIT socket's descriptor is still open (shutdown,
+ * not close): the takeover ends the TIME_WAIT as its timer would, and the
+ * application's descriptor stays its own, on a closed socket, until it
+ * closes it (Linux: the full socket is closed, only the timewait sock goes). */
+Test(tcp, time_wait_with_descriptor_taken_over)
+{
+	int l = th_listener("127.0.0.2", 5000), c = th_socket(AF_INET, "n"), a, c2, fresh, err = -1;
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(5000) };
+	socklen_t len = sizeof(err);
+	struct inet_sock *csk;
+
+	th_sysctl("net.ipv4.ip_local_port_range", "40000 40000");
+	dst.sin_addr.s_addr = inet_addr("127.0.0.2");
+	cr_assert_eq(th_bind(c, "127.0.0.1", 0), 0);
+	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	poll_n(2);
+	a = dtcp_accept4(st, l, NULL, NULL, 0);
+	cr_assert_geq(a, 3);
+	csk = th_sk(c);
+	cr_assert_eq(dtcp_shutdown(st, c, SHUT_RDWR), 0);
+	poll_n(4);
+	cr_assert_eq(dtcp_close(st, a), 0);
+	poll_n(4);
+	cr_assert_eq(csk->state, INET_TIME_WAIT);
+	cr_assert_eq(th_sk(c), csk, "the descriptor still holds it");
+	th_sleep_ms(1100);
+	c2 = th_socket(AF_INET, "n");
+	cr_assert_eq(th_bind(c2, "127.0.0.1", 0), 0);
+	cr_assert_eq(dtcp_connect(st, c2, (struct sockaddr *)&dst, sizeof(dst)), 0, "%s", strerror(errno));
+	cr_assert_eq(th_port(c2), 40000);
+	cr_assert_eq(st->cnt.tw_recycled, 1);
+	cr_assert_eq(th_sk(c), csk, "the old descriptor is still the old socket");
+	cr_assert_eq(csk->state, INET_CLOSE);
+	cr_assert_eq(dtcp_getsockopt(st, c, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	cr_assert_eq(err, 0);
+	fresh = th_socket(AF_INET, NULL);
+	cr_assert_neq(fresh, c, "its number is not handed out again");
+	poll_n(2);
+	cr_assert_geq(dtcp_accept4(st, l, NULL, NULL, 0), 3, "the server accepts the new connection");
+	cr_assert_eq(dtcp_close(st, c), 0);
+	cr_assert_eq(th_sk(c2)->state, INET_ESTABLISHED, "closing the old one leaves the new one alone");
+}
+
 /* shutdown(SHUT_WR), then the peer's data and FIN arrive before the
  * application reads: TIME_WAIT must not take the unread data with it. */
 Test(tcp, time_wait_keeps_unread_data)
