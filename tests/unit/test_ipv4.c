@@ -299,6 +299,21 @@ Test(ipv4, ping_over_loopback)
 	cr_assert_eq(st->ipc.IcmpInEchoReps, 1, "the reply came back over lo");
 }
 
+/* An echo request from src to 127.0.0.2, through ipv4_output() onto lo. */
+static void echo_over_lo(struct netif *lo, const char *src)
+{
+	struct dtcp_pkt *p = lo->ops->pkt_alloc(lo->self);
+	struct icmp_hdr *ic;
+
+	p->ifindex = (uint16_t)lo->ifindex;
+	ic = (struct icmp_hdr *)pkt_append(p, 16);
+	cr_assert_not_null(ic);
+	memset(ic, 0, 16);
+	ic->type = ICMP_ECHO;
+	ic->check = csum_finish(csum_add_buf(0, ic, 16, false));
+	cr_assert_eq(ipv4_output(st, p, inet_addr(src), inet_addr("127.0.0.2"), IPPROTO_ICMP, 0, 64), 0);
+}
+
 /* What this stack routed to its loopback skips the input's address checks
  * (as Linux's looped-back skb keeps its route); the mark is the stack's own
  * and counts only on a loopback device: a packet on lo that did not come
@@ -320,22 +335,12 @@ Test(ipv4, loopback_mark_skips_address_checks_on_lo_only)
 	send_in(p);
 	cr_assert_eq(st->ipc.IpInAddrErrors, 2, "the mark means nothing on another link");
 	/* Routed here by ipv4_output(): marked, and delivered. */
-	p = lo->ops->pkt_alloc(lo->self);
-	p->ifindex = (uint16_t)lo->ifindex;
-	memset(pkt_append(p, 16), 0, 16);
-	((struct icmp_hdr *)dtcp_pkt_data(p))->type = ICMP_ECHO;
-	((struct icmp_hdr *)dtcp_pkt_data(p))->check = csum_finish(csum_add_buf(0, dtcp_pkt_data(p), 16, false));
-	cr_assert_eq(ipv4_output(st, p, inet_addr("127.0.0.1"), inet_addr("127.0.0.2"), IPPROTO_ICMP, 0, 64), 0);
+	echo_over_lo(lo, "127.0.0.1");
 	dtcp_stack_poll(st);
 	cr_assert_eq(st->ipc.IcmpInEchos, 1);
 	cr_assert_eq(st->ipc.IpInAddrErrors, 2);
 	/* A martian source is not vouched for: routed to lo, still dropped. */
-	p = lo->ops->pkt_alloc(lo->self);
-	p->ifindex = (uint16_t)lo->ifindex;
-	memset(pkt_append(p, 16), 0, 16);
-	((struct icmp_hdr *)dtcp_pkt_data(p))->type = ICMP_ECHO;
-	((struct icmp_hdr *)dtcp_pkt_data(p))->check = csum_finish(csum_add_buf(0, dtcp_pkt_data(p), 16, false));
-	cr_assert_eq(ipv4_output(st, p, inet_addr("224.0.0.1"), inet_addr("127.0.0.2"), IPPROTO_ICMP, 0, 64), 0);
+	echo_over_lo(lo, "224.0.0.1");
 	dtcp_stack_poll(st);
 	cr_assert_eq(st->ipc.IpInAddrErrors, 3, "multicast source dropped");
 	cr_assert_eq(st->ipc.IcmpInEchos, 1);

@@ -579,23 +579,48 @@ Test(tcp, keepalive_probes_then_timeout)
 	cr_assert(errno == ETIMEDOUT || errno == ECONNRESET, "%s", strerror(errno));
 }
 
+/* A no-port client on 127.0.0.1 with a one-port range (40000), connected
+ * to a listener on 127.0.0.2:5000 and accepted: the client's descriptor;
+ * *l the listener's, *a the accepted one's, *dst the listener's address. */
+static int one_port_flow(int *l, int *a, struct sockaddr_in *dst)
+{
+	int c;
+
+	*l = th_listener("127.0.0.2", 5000);
+	c = th_socket(AF_INET, "n");
+	*dst = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(5000) };
+	th_sysctl("net.ipv4.ip_local_port_range", "40000 40000");
+	dst->sin_addr.s_addr = inet_addr("127.0.0.2");
+	cr_assert_eq(th_bind(c, "127.0.0.1", 0), 0);
+	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)dst, sizeof(*dst)), 0);
+	poll_n(2);
+	*a = dtcp_accept4(st, *l, NULL, NULL, 0);
+	cr_assert_geq(*a, 3);
+	return c;
+}
+
+/* A second client to *dst, past the reuse delay: it takes the TIME_WAIT's
+ * 4-tuple (port 40000) over. Its descriptor. */
+static int take_over(const struct sockaddr_in *dst)
+{
+	int c2 = th_socket(AF_INET, "n");
+
+	cr_assert_eq(th_bind(c2, "127.0.0.1", 0), 0);
+	cr_assert_eq(dtcp_connect(st, c2, (const struct sockaddr *)dst, sizeof(*dst)), 0, "%s", strerror(errno));
+	cr_assert_eq(th_port(c2), 40000);
+	cr_assert_eq(st->cnt.tw_recycled, 1);
+	return c2;
+}
+
 /* connect_tw_reuse_loopback with a real TIME_WAIT: the new connection takes
  * the 4-tuple over and starts its sequence space past the old one. */
 Test(tcp, time_wait_taken_over_by_connect)
 {
-	int l = th_listener("127.0.0.2", 5000), c = th_socket(AF_INET, "n"), a, c2;
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(5000) };
-	struct inet_sock *csk;
+	struct sockaddr_in dst;
+	int l, a, c = one_port_flow(&l, &a, &dst), c2;
+	struct inet_sock *csk = th_sk(c);
 	uint32_t old_nxt;
 
-	th_sysctl("net.ipv4.ip_local_port_range", "40000 40000");
-	dst.sin_addr.s_addr = inet_addr("127.0.0.2");
-	cr_assert_eq(th_bind(c, "127.0.0.1", 0), 0);
-	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&dst, sizeof(dst)), 0);
-	poll_n(2);
-	a = dtcp_accept4(st, l, NULL, NULL, 0);
-	cr_assert_geq(a, 3);
-	csk = th_sk(c);
 	cr_assert_eq(dtcp_close(st, c), 0);
 	poll_n(4);
 	cr_assert_eq(dtcp_close(st, a), 0);
@@ -607,11 +632,7 @@ Test(tcp, time_wait_taken_over_by_connect)
 	cr_assert_eq(dtcp_connect(st, c2, (struct sockaddr *)&dst, sizeof(dst)), -1, "within the reuse delay");
 	cr_assert_eq(errno, EADDRNOTAVAIL);
 	th_sleep_ms(1100);
-	c2 = th_socket(AF_INET, "n");
-	cr_assert_eq(th_bind(c2, "127.0.0.1", 0), 0);
-	cr_assert_eq(dtcp_connect(st, c2, (struct sockaddr *)&dst, sizeof(dst)), 0, "%s", strerror(errno));
-	cr_assert_eq(th_port(c2), 40000);
-	cr_assert_eq(st->cnt.tw_recycled, 1);
+	c2 = take_over(&dst);
 	cr_assert_eq(tcp_sk(th_sk(c2))->iss, old_nxt + 65537);
 	poll_n(2);
 	cr_assert_geq(dtcp_accept4(st, l, NULL, NULL, 0), 3, "the server accepts the new connection");
@@ -623,19 +644,11 @@ Test(tcp, time_wait_taken_over_by_connect)
  * closes it (Linux: the full socket is closed, only the timewait sock goes). */
 Test(tcp, time_wait_with_descriptor_taken_over)
 {
-	int l = th_listener("127.0.0.2", 5000), c = th_socket(AF_INET, "n"), a, c2, fresh, err = -1;
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(5000) };
+	struct sockaddr_in dst;
+	int l, a, c = one_port_flow(&l, &a, &dst), c2, fresh, err = -1;
 	socklen_t len = sizeof(err);
-	struct inet_sock *csk;
+	struct inet_sock *csk = th_sk(c);
 
-	th_sysctl("net.ipv4.ip_local_port_range", "40000 40000");
-	dst.sin_addr.s_addr = inet_addr("127.0.0.2");
-	cr_assert_eq(th_bind(c, "127.0.0.1", 0), 0);
-	cr_assert_eq(dtcp_connect(st, c, (struct sockaddr *)&dst, sizeof(dst)), 0);
-	poll_n(2);
-	a = dtcp_accept4(st, l, NULL, NULL, 0);
-	cr_assert_geq(a, 3);
-	csk = th_sk(c);
 	cr_assert_eq(dtcp_shutdown(st, c, SHUT_RDWR), 0);
 	poll_n(4);
 	cr_assert_eq(dtcp_close(st, a), 0);
@@ -643,11 +656,7 @@ Test(tcp, time_wait_with_descriptor_taken_over)
 	cr_assert_eq(csk->state, INET_TIME_WAIT);
 	cr_assert_eq(th_sk(c), csk, "the descriptor still holds it");
 	th_sleep_ms(1100);
-	c2 = th_socket(AF_INET, "n");
-	cr_assert_eq(th_bind(c2, "127.0.0.1", 0), 0);
-	cr_assert_eq(dtcp_connect(st, c2, (struct sockaddr *)&dst, sizeof(dst)), 0, "%s", strerror(errno));
-	cr_assert_eq(th_port(c2), 40000);
-	cr_assert_eq(st->cnt.tw_recycled, 1);
+	c2 = take_over(&dst);
 	cr_assert_eq(th_sk(c), csk, "the old descriptor is still the old socket");
 	cr_assert_eq(csk->state, INET_CLOSE);
 	cr_assert_eq(dtcp_getsockopt(st, c, SOL_SOCKET, SO_ERROR, &err, &len), 0);
