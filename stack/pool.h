@@ -5,6 +5,7 @@
 #ifndef DTCP_POOL_H
 #define DTCP_POOL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct pool_slab;
@@ -35,7 +36,7 @@ void *pool_get_raw(struct pool *p);
 void pool_put(struct pool *p, void *obj);
 
 /* Whether the next get succeeds without asking the system for memory. */
-static inline int pool_ready(const struct pool *p)
+static inline bool pool_ready(const struct pool *p)
 {
 	return p->in_use < p->limit && (p->free_list || p->fresh_left);
 }

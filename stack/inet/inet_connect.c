@@ -15,7 +15,7 @@ static void tw_recycle(struct dtcp_stack *st, struct inet_sock *sk, struct inet_
 	sk->tw_taken = 1;
 	sk->tw_snd_nxt = tw->tw_snd_nxt;
 	st->cnt.tw_recycled++;
-	sock_timewait_end(st, tw);
+	sock_timewait_end(tw);
 }
 
 /* Mirrors __inet_hash_connect(): bound-port mode (5.3) or the search (5.4),

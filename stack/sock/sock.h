@@ -17,7 +17,7 @@ void sock_destroy(struct dtcp_stack *st, struct inet_sock *sk);
 /* End a TIME_WAIT early (a connect() takes its 4-tuple over) as its timer
  * would: out of every table, freed if no descriptor holds it, else left
  * closed to its descriptor. */
-void sock_timewait_end(struct dtcp_stack *st, struct inet_sock *sk);
+void sock_timewait_end(struct inet_sock *sk);
 
 int sock_setsockopt(struct dtcp_stack *st, struct inet_sock *sk, int level, int optname,
                     const void *optval, socklen_t optlen);

@@ -61,9 +61,8 @@ void sock_destroy(struct dtcp_stack *st, struct inet_sock *sk)
 	pool_put(&st->sock_pool, sk);
 }
 
-void sock_timewait_end(struct dtcp_stack *st, struct inet_sock *sk)
+void sock_timewait_end(struct inet_sock *sk)
 {
-	(void)st;
 	DTCP_ASSERT(sk->state == INET_TIME_WAIT);
 	tcp_done(tcp_sk(sk), 0);
 }
